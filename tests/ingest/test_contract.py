@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import orjson
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from monitor.messages import Numerics, Status, WaveChunk
 
 
 def dumps(obj: object) -> bytes:
-    return orjson.dumps(obj)
+    return json.dumps(obj).encode()
 
 
 def reason_of(topic: str, payload: bytes) -> str:
