@@ -44,7 +44,7 @@ class Subscriber:
         self.keepalive = keepalive
         self.backoff_min = backoff_min
         self.backoff_max = backoff_max
-        self.connected = False
+        self.connected: bool | None = None  # unknown until the first attempt ends
         self.handler_errors = 0
 
     async def run(self) -> None:
@@ -72,9 +72,6 @@ class Subscriber:
                 log.warning("broker %s: %s; reconnecting in %.1f s", self.broker, exc, wait)
                 await asyncio.sleep(wait)
                 delay = min(self.backoff_max, delay * 2)
-            except asyncio.CancelledError:
-                self._set_connected(False)
-                raise
 
     def _dispatch(self, message: aiomqtt.Message) -> None:
         payload = message.payload

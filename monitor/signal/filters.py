@@ -1,0 +1,186 @@
+"""Causal streaming filters with explicit state, and the QRS detector's filter bank.
+
+Every filter here carries its state between calls, so filtering a signal in chunks gives
+bit-for-bit the same output as filtering it whole (scipy's ``sosfilt``/``lfilter`` run sample by
+sample with the state passed in ``zi``). Designs are made per sampling rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+from monitor.errors import ConfigError
+
+__all__ = [
+    "MovingAverage",
+    "QrsFilterBank",
+    "SampleBuffer",
+    "SosFilter",
+    "design_bandpass",
+    "group_delay_samples",
+]
+
+
+def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int = 2) -> np.ndarray:
+    """Butterworth band-pass as second-order sections; the upper edge is kept below 0.45 fs."""
+    high = min(high_hz, 0.45 * fs)
+    if not 0.0 < low_hz < high:
+        raise ConfigError(f"band {low_hz}-{high_hz} Hz is not usable at fs={fs} Hz")
+    return np.asarray(signal.butter(order, [low_hz, high], btype="bandpass", fs=fs, output="sos"))
+
+
+def group_delay_samples(sos: np.ndarray, freq_hz: float, fs: float) -> float:
+    """Group delay of ``sos`` at ``freq_hz``, in samples."""
+    b, a = signal.sos2tf(sos)
+    _, gd = signal.group_delay((b, a), w=[freq_hz], fs=fs)
+    return float(gd[0])
+
+
+class SosFilter:
+    """A causal IIR filter (second-order sections) whose state survives between chunks.
+
+    The state is initialised from the first sample of a segment as if the signal had been
+    constant before it, so a DC offset does not ring through a band-pass.
+    """
+
+    def __init__(self, sos: np.ndarray) -> None:
+        self.sos = np.asarray(sos, dtype=float)
+        self._zi_unit = signal.sosfilt_zi(self.sos)
+        self._zi: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Forget the state; the next sample starts a new segment."""
+        self._zi = None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        if x.size == 0:
+            return np.empty(0)
+        if self._zi is None:
+            self._zi = self._zi_unit * x[0]
+        y, self._zi = signal.sosfilt(self.sos, x, zi=self._zi)
+        return np.asarray(y)
+
+
+class MovingAverage:
+    """Causal moving average over ``width`` samples of each row of a 2-D array (FIR + ``lfilter``)."""
+
+    def __init__(self, width: int, rows: int = 1) -> None:
+        if width < 1:
+            raise ConfigError("moving-average width must be >= 1 sample")
+        self._b = np.full(width, 1.0 / width)
+        self._rows = rows
+        self._zi = np.zeros((rows, width - 1))
+
+    def reset(self) -> None:
+        self._zi = np.zeros_like(self._zi)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """``x`` has shape (rows, n); returns the same shape."""
+        if x.shape[1] == 0 or self._zi.shape[1] == 0:
+            return x * self._b[0]
+        y, self._zi = signal.lfilter(self._b, [1.0], x, axis=1, zi=self._zi)
+        return np.asarray(y)
+
+
+class QrsFilterBank:
+    """The QRS detector's causal front end.
+
+    Rows produced per sample: ``BP`` the ECG band-passed to ``band`` (mV), ``SLOPE`` the absolute
+    first difference of it (mV/s), ``ENV`` the RMS of that slope over ``integration_s`` (mV/s, the
+    detection envelope) and ``HF`` the RMS over the same window of the ECG band-passed to
+    ``hf_band`` (mV, high-frequency content that tells QRS complexes from T waves).
+    """
+
+    BP, SLOPE, ENV, HF = 0, 1, 2, 3
+    ROWS = 4
+
+    def __init__(self, fs: float, band: tuple[float, float], hf_band: tuple[float, float],
+                 integration_s: float) -> None:
+        self.fs = float(fs)
+        self._args = (fs, band, hf_band, integration_s)
+        self.band_sos = design_bandpass(fs, *band)
+        self.width = max(1, round(integration_s * fs))
+        self.delay = int(round(group_delay_samples(self.band_sos, 10.0, fs)))
+        self._bp = SosFilter(self.band_sos)
+        self._hf = SosFilter(design_bandpass(fs, *hf_band))
+        self._ma = MovingAverage(self.width, rows=2)
+        self._prev: float | None = None
+
+    def reset(self) -> None:
+        self._bp.reset()
+        self._hf.reset()
+        self._ma.reset()
+        self._prev = None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """Filter a chunk; returns an array of shape (ROWS, len(x))."""
+        out = np.empty((self.ROWS, x.size))
+        if x.size == 0:
+            return out
+        bp = self._bp.process(x)
+        slope = np.diff(bp, prepend=bp[0] if self._prev is None else self._prev) * self.fs
+        self._prev = float(bp[-1])
+        hf = self._hf.process(x)
+        power = np.vstack((slope * slope, hf * hf))
+        rms = np.sqrt(self._ma.process(power))
+        out[self.BP] = bp
+        out[self.SLOPE] = np.abs(slope)
+        out[self.ENV] = rms[0]
+        out[self.HF] = rms[1]
+        return out
+
+    def envelope_per_mv(self) -> float:
+        """Envelope peak of a 1 mV Gaussian QRS (sigma 10 ms): converts envelope units to mV."""
+        t = np.arange(round(2.0 * self.fs)) / self.fs
+        qrs = np.exp(-0.5 * ((t - 1.0) / 0.010) ** 2)
+        return float(QrsFilterBank(*self._args).process(qrs)[self.ENV].max())
+
+
+class SampleBuffer:
+    """The most recent samples of a few aligned signals, addressed by absolute sample index.
+
+    ``append`` is amortised O(chunk): storage grows by doubling and samples older than the newest
+    ``keep`` are dropped when the storage is compacted.
+    """
+
+    def __init__(self, n_signals: int, keep: int) -> None:
+        self._keep = max(int(keep), 1)
+        self._data = np.zeros((n_signals, 2 * self._keep + 16))
+        self._start = 0  # absolute index of column 0
+        self._len = 0
+
+    def clear(self, start: int) -> None:
+        self._start = int(start)
+        self._len = 0
+
+    @property
+    def start(self) -> int:
+        """Absolute index of the oldest sample held."""
+        return self._start
+
+    @property
+    def end(self) -> int:
+        """Absolute index one past the newest sample held."""
+        return self._start + self._len
+
+    def append(self, rows: np.ndarray) -> None:
+        n = rows.shape[1]
+        if self._len + n > self._data.shape[1]:
+            drop = max(0, self._len - self._keep)
+            kept = self._len - drop
+            data = np.zeros((self._data.shape[0], max(self._data.shape[1], 2 * (kept + n))))
+            data[:, :kept] = self._data[:, drop : self._len]
+            self._data = data
+            self._start += drop
+            self._len = kept
+        self._data[:, self._len : self._len + n] = rows
+        self._len += n
+
+    def view(self, row: int, lo: int, hi: int) -> np.ndarray:
+        """Samples ``[lo, hi)`` (absolute; clipped to what is held) of signal ``row``, no copy."""
+        a = max(lo, self._start) - self._start
+        b = min(hi, self.end) - self._start
+        if b <= a:
+            return self._data[row, 0:0]
+        return self._data[row, a:b]
