@@ -61,7 +61,7 @@ class Subscriber:
                     timeout=5,
                     max_queued_incoming_messages=100_000,
                 ) as client:
-                    await client.subscribe(f"{self.topic_root}/+/+", qos=1)
+                    await client.subscribe(f"{self.topic_root}/#", qos=1)
                     self._set_connected(True)
                     delay = self.backoff_min
                     async for message in client.messages:

@@ -172,22 +172,8 @@ class BedMonitor:
         hr, source = self.heart_rate(now)
         num = self._fresh_numerics(now)
         spo2 = None if self.probe_off else num.spo2
-        yield self._obs(
-            "tachycardia",
-            hr is not None and hr > lim.hr.high,
-            now,
-            hr,
-            lim.hr.high,
-            f"HR {hr or 0:.0f} > {lim.hr.high:g} bpm ({source})",
-        )
-        yield self._obs(
-            "bradycardia",
-            hr is not None and hr < lim.hr.low,
-            now,
-            hr,
-            lim.hr.low,
-            f"HR {hr or 0:.0f} < {lim.hr.low:g} bpm ({source})",
-        )
+        yield self._rate_obs("tachycardia", hr, source, lim.hr.high, faster=True, now=now)
+        yield self._rate_obs("bradycardia", hr, source, lim.hr.low, faster=False, now=now)
         yield self._obs(
             "spo2_low",
             spo2 is not None and spo2 < lim.spo2.low,
@@ -235,6 +221,21 @@ class BedMonitor:
         )
 
     # -- helpers -----------------------------------------------------------------------------------------
+    def _rate_obs(
+        self, kind: str, hr: float | None, source: str | None, limit: float, *, faster: bool, now: float
+    ) -> Observation:
+        """Tachy-/bradycardia. The HR shown is a robust median over several beats, so it crosses a limit a
+        couple of seconds after the beats did; with an ECG the condition's onset is dated back to the first
+        beat of the run beyond the limit, so the alarm-condition delay counts from when it really began."""
+        present = hr is not None and (hr > limit if faster else hr < limit)
+        onset = None
+        ecg = self.primary_ecg
+        if present and source == "ecg" and ecg is not None:
+            onset = ecg.rate_run_onset(faster, limit)
+        sign = ">" if faster else "<"
+        message = f"HR {hr or 0:.0f} {sign} {limit:g} bpm ({source})"
+        return Observation(self.bed, kind, present, now, value=_round(hr), limit=limit, message=message, onset=onset)
+
     def _obs(
         self,
         kind: str,

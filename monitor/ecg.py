@@ -82,6 +82,27 @@ class EcgAnalyzer:
             return None
         return 60.0 / rr
 
+    def rate_run_onset(self, faster: bool, limit_bpm: float) -> float | None:
+        """Station time at which the beats began to come faster (``faster``) or slower than ``limit_bpm``.
+
+        Walks back over the recent beats while the instantaneous rate, smoothed by a running median of
+        three intervals (one ectopic beat does not end the run), stays beyond the limit. ``None`` when the
+        latest beats are not beyond it.
+        """
+        beats = list(self.beats)
+        if len(beats) < 4:
+            return None
+        times = np.array([b.t_stream for b in beats])
+        rates = 60.0 / np.maximum(np.diff(times), 1e-3)
+        smooth = np.array([np.median(rates[max(0, i - 1) : i + 2]) for i in range(len(rates))])
+        beyond = smooth > limit_bpm if faster else smooth < limit_bpm
+        if not beyond[-1]:
+            return None
+        k = len(beyond) - 1
+        while k > 0 and beyond[k - 1]:
+            k -= 1
+        return beats[k].t_station  # interval k runs from beat k to beat k+1
+
     def seconds_since_beat(self) -> float | None:
         """Seconds of signal since the last detected beat (``None`` before any signal)."""
         if self.fs == 0.0:
