@@ -23,25 +23,31 @@ class BrokerUrl:
 
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
-        """``mqtt://[user:pass@]host[:port]`` (``tcp://`` and a bare ``host:port`` are accepted too)."""
-        text = url if "://" in url else f"mqtt://{url}"
-        parts = urlsplit(text)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise ConfigError(f"broker URL {url!r} must look like mqtt://host:port")
+        """``mqtt://[user[:password]@]host[:port]`` (``tcp://`` and a bare ``host[:port]`` are accepted too)."""
+        text = url.strip()
+        if "://" not in text:
+            text = "mqtt://" + text
         try:
-            port = parts.port or 1883
+            parts = urlsplit(text)
+            port = parts.port
         except ValueError as exc:
-            raise ConfigError(f"broker URL {url!r} has a bad port") from exc
+            raise ConfigError(f"bad broker URL {url!r}: {exc}") from None
+        if parts.scheme not in ("mqtt", "tcp"):
+            raise ConfigError(f"bad broker URL {url!r}: scheme must be mqtt:// (TLS is not supported)")
+        if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ConfigError(f"bad broker URL {url!r}: expected mqtt://[user[:password]@]host[:port]")
         return cls(
             host=parts.hostname,
-            port=port,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            port=port or 1883,
+            username=unquote(parts.username) if parts.username is not None else None,
+            password=unquote(parts.password) if parts.password is not None else None,
         )
 
-    def __str__(self) -> str:  # never print the password
+    def __str__(self) -> str:
+        """The URL without the password (safe to log)."""
         user = f"{self.username}@" if self.username else ""
-        return f"mqtt://{user}{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"mqtt://{user}{host}:{self.port}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 
 import aiomqtt
 
+from ingest.broker import BrokerUrl
 from simulators.bed import BedStream
-from simulators.broker import BrokerAddress
 from simulators.messages import Message
 from simulators.stats import WardStats
 
@@ -67,7 +67,7 @@ class BedLink:
     """
 
     def __init__(
-        self, address: BrokerAddress, bed: BedStream, now: Callable[[], float], stats: WardStats, seed: int
+        self, address: BrokerUrl, bed: BedStream, now: Callable[[], float], stats: WardStats, seed: int
     ) -> None:
         self._address, self._bed, self._now, self._stats = address, bed, now, stats
         self._queue: asyncio.Queue[Message | _Sentinel] = asyncio.Queue()

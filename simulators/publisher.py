@@ -17,14 +17,14 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
+from ingest.broker import BrokerUrl
 from monitor.errors import ConfigError
 from simulators.bed import BedConfig, BedStream
-from simulators.broker import BrokerAddress
 from simulators.link import BedLink
 from simulators.stats import WardStats
 from simulators.ward import BedPlan, plan_ward
 
-__all__ = ["BrokerAddress", "WardStats", "run_ward"]
+__all__ = ["BrokerUrl", "WardStats", "run_ward"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def _tick_loop(bed: BedStream, link: BedLink, clock: _BedClock, stats: War
 
 
 async def _run_bed(
-    address: BrokerAddress, bed: BedStream, clock: _BedClock, stats: WardStats, seed: int, duration: float | None
+    address: BrokerUrl, bed: BedStream, clock: _BedClock, stats: WardStats, seed: int, duration: float | None
 ) -> None:
     link = BedLink(address, bed, clock.now, stats, seed)
     try:
@@ -95,7 +95,7 @@ async def _run_beds(
 ) -> WardStats:
     """Publish bed streams in real time; bed ``i`` of ``n`` starts ``start_delay + i / n`` chunks from now
     (its ``BedConfig.start_ts`` must be the wall-clock time of that start)."""
-    address = BrokerAddress.parse(broker_url)
+    address = BrokerUrl.parse(broker_url)
     streams = list(beds)
     stats = stats if stats is not None else WardStats()
     stats.beds = len(streams)
@@ -135,7 +135,7 @@ async def run_ward(
     """
     if duration is not None and duration <= 0:
         raise ConfigError(f"duration must be > 0, got {duration}")
-    BrokerAddress.parse(broker_url)
+    BrokerUrl.parse(broker_url)
     plans = plan_ward(beds, scenario, bed_prefix=bed_prefix, seed=seed, scenario_params=scenario_params)
     delay = _start_delay(len(plans))
     wall_start = time.time() + delay
@@ -153,7 +153,7 @@ async def run_ward(
         )
         for plan in plans
     ]
-    logger.info("simulating %d bed(s), scenario %s, on %s", len(plans), scenario, BrokerAddress.parse(broker_url))
+    logger.info("simulating %d bed(s), scenario %s, on %s", len(plans), scenario, BrokerUrl.parse(broker_url))
     return await _run_beds(broker_url, streams, duration=duration, stats=stats, start_delay=delay)
 
 

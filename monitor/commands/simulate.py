@@ -58,8 +58,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ingest.broker import BrokerUrl
     from simulators.bed import BedConfig
-    from simulators.broker import BrokerAddress
     from simulators.scenarios import SCENARIOS
     from simulators.ward import MIXED_CYCLE, WARD_MIXES, plan_ward, ward_scenario_names
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         "repeat_s": args.repeat,
     }
     leads = tuple(lead.strip() for lead in args.leads.split(",") if lead.strip())
-    address = BrokerAddress.parse(args.broker)
+    address = BrokerUrl.parse(args.broker)
     plans = plan_ward(args.beds, args.scenario, bed_prefix=args.bed_prefix, seed=args.seed, scenario_params=params)
     BedConfig(
         bed=plans[0].bed,

@@ -6,35 +6,35 @@ import asyncio
 
 import pytest
 
+from ingest.broker import BrokerUrl
 from monitor.cli import main
 from monitor.errors import ConfigError
-from simulators.broker import BrokerAddress
 from tests.brokers import MosquittoBroker
 
 
 @pytest.mark.parametrize(
     "url, expected",
     [
-        ("mqtt://127.0.0.1:1883", BrokerAddress("127.0.0.1", 1883)),
-        ("mqtt://broker", BrokerAddress("broker", 1883)),
-        ("mqtt://nurse:s%40cret@broker:2883", BrokerAddress("broker", 2883, "nurse", "s@cret")),
-        ("mqtt://user@host", BrokerAddress("host", 1883, "user", None)),
-        ("localhost:1884", BrokerAddress("localhost", 1884)),
-        ("mqtt://[::1]:1883", BrokerAddress("::1", 1883)),
+        ("mqtt://127.0.0.1:1883", BrokerUrl("127.0.0.1", 1883)),
+        ("mqtt://broker", BrokerUrl("broker", 1883)),
+        ("mqtt://nurse:s%40cret@broker:2883", BrokerUrl("broker", 2883, "nurse", "s@cret")),
+        ("mqtt://user@host", BrokerUrl("host", 1883, "user", None)),
+        ("localhost:1884", BrokerUrl("localhost", 1884)),
+        ("mqtt://[::1]:1883", BrokerUrl("::1", 1883)),
     ],
 )
-def test_broker_urls(url: str, expected: BrokerAddress) -> None:
-    assert BrokerAddress.parse(url) == expected
+def test_broker_urls(url: str, expected: BrokerUrl) -> None:
+    assert BrokerUrl.parse(url) == expected
 
 
 @pytest.mark.parametrize("url", ["http://host", "mqtts://host", "mqtt://", "mqtt://host:99999", "mqtt://h/x"])
 def test_bad_broker_urls(url: str) -> None:
     with pytest.raises(ConfigError):
-        BrokerAddress.parse(url)
+        BrokerUrl.parse(url)
 
 
 def test_url_is_logged_without_the_password() -> None:
-    assert str(BrokerAddress.parse("mqtt://nurse:secret@broker:2883")) == "mqtt://nurse@broker:2883"
+    assert str(BrokerUrl.parse("mqtt://nurse:secret@broker:2883")) == "mqtt://nurse@broker:2883"
 
 
 def test_list_scenarios(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ import aiomqtt
 import numpy as np
 import pytest
 
-from simulators.broker import BrokerAddress
+from ingest.broker import BrokerUrl
 from simulators.publisher import run_ward
 from simulators.stats import WardStats
 from tests.brokers import MosquittoBroker
@@ -39,7 +39,7 @@ class Recorder:
 
 @contextlib.asynccontextmanager
 async def subscriber(url: str, topic: str = "vitals/#") -> AsyncIterator[Recorder]:
-    address = BrokerAddress.parse(url)
+    address = BrokerUrl.parse(url)
     recorder = Recorder()
     async with aiomqtt.Client(address.host, address.port) as client:
         await client.subscribe(topic, qos=1)
@@ -62,7 +62,7 @@ async def subscriber(url: str, topic: str = "vitals/#") -> AsyncIterator[Recorde
 
 
 async def retained_status(url: str, bed: str) -> dict:  # type: ignore[type-arg]
-    address = BrokerAddress.parse(url)
+    address = BrokerUrl.parse(url)
     async with aiomqtt.Client(address.host, address.port) as client:
         await client.subscribe(f"vitals/{bed}/status", qos=1)
         async with asyncio.timeout(3):
