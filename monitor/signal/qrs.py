@@ -6,12 +6,14 @@ largest within ``lookahead_s`` on both sides; it is decided as soon as ``lookahe
 envelope after it exists, in time order, so every decision depends on the sample stream only and
 never on where chunks end. Decisions use adaptive thresholds on signal and noise peak levels,
 a refractory period, a T-wave test, a prominence test and a searchback that lowers the threshold
-once the current RR interval is 1.66x the recent median. See docs/algorithms.md.
+once the current RR interval is 1.66x the recent median; levels are learnt at the start, after a
+gap and after 8 s without a beat. See docs/algorithms.md ("QRS detection").
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
 from statistics import median
@@ -52,6 +54,9 @@ class QrsConfig:
     learn_fraction: float = 0.3
     learn_beats: int = 2
     learn_min_qrs_mv: float = 0.15
+    learn_median_factor: float = 3.0
+    relearn_s: float = 8.0
+    noise_cap: float = 0.6
     min_qrs_mv: float = 0.05
     default_rr_s: float = 1.0
     max_latency_s: float = 0.300
@@ -61,12 +66,12 @@ class QrsConfig:
             if len(band) != 2 or not 0.0 < band[0] < band[1]:
                 raise ConfigError(f"bad band {band!r}: need 0 < low < high")
         positive = ("integration_s", "lookahead_s", "refractory_s", "t_wave_window_s", "base_window_s",
-                    "learn_s", "default_rr_s", "max_latency_s")
+                    "learn_s", "relearn_s", "default_rr_s", "max_latency_s")
         for name in positive:
             if not getattr(self, name) > 0.0:
                 raise ConfigError(f"{name} must be > 0")
         unit = ("threshold_fraction", "searchback_threshold_factor", "t_wave_slope_ratio", "t_wave_hf_ratio",
-                "min_prominence", "learn_fraction")
+                "min_prominence", "learn_fraction", "noise_cap")
         for name in unit:
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in (0, 1)")
@@ -74,7 +79,7 @@ class QrsConfig:
             raise ConfigError("need searchback_rr_factor > 1 and searchback_noise_ratio >= 0")
         if self.history < 1 or self.learn_beats < 1:
             raise ConfigError("history and learn_beats must be >= 1")
-        if self.min_qrs_mv < 0.0 or self.learn_min_qrs_mv < 0.0:
+        if self.min_qrs_mv < 0.0 or self.learn_min_qrs_mv < 0.0 or self.learn_median_factor < 0.0:
             raise ConfigError("QRS amplitude floors must be >= 0")
         if self.lookahead_s + 0.05 > self.max_latency_s:
             raise ConfigError("lookahead_s leaves no room within max_latency_s")
@@ -118,9 +123,9 @@ class QrsDetector:
         s = self._samples
         self._look = max(1, s(cfg.lookahead_s))
         self._refractory, self._t_wave, self._base = s(cfg.refractory_s), s(cfg.t_wave_window_s), s(cfg.base_window_s)
-        self._learn = s(cfg.learn_s)
+        self._learn, self._relearn = s(cfg.learn_s), s(cfg.relearn_s)
         self._max_latency = int(np.floor(cfg.max_latency_s * fs))
-        self._buf = SampleBuffer(_F.ROWS, keep=s(1.0) + 2 * self._look + self._base + self._width)
+        self._buf = SampleBuffer(_F.ROWS, keep=max(s(1.0), self._learn) + 2 * self._look + self._base + self._width)
         self._rr: deque[int] = deque(maxlen=cfg.history)
         self._beat_levels: deque[float] = deque(maxlen=cfg.history)
         self._noise_levels: deque[float] = deque(maxlen=cfg.history)
@@ -175,21 +180,28 @@ class QrsDetector:
         self._bank.reset()
         self._seg_start = self._scan = self._n
         self._buf.clear(self._n)
+        self._start_learning(self._n)
+
+    def _start_learning(self, t: int, silent: bool = False) -> None:
+        """(Re-)learn the signal and noise levels from ``t`` on; the RR history is kept."""
+        self._silent = silent
         self._last_beat: int | None = None
         self._last_slope = self._last_hf = self._noise_since = 0.0
         self._beat_levels.clear()
         self._noise_levels.clear()
         self._learning = True
         self._learned: list[tuple[int, float]] = []
-        self._learn_until = self._n + self._learn
+        self._learn_until = t + self._learn
         self._learn_max = 0.0
-        self._learn_upto = self._n
 
     def _process_finite(self, x: np.ndarray) -> list[Beat]:
         if x.size == 0:
             return []
         self._buf.append(self._bank.process(x))
         self._n += x.size
+        return self._scan_candidates()
+
+    def _scan_candidates(self) -> list[Beat]:
         look = self._look
         lo, hi = self._scan, self._n - look  # candidates t < hi have their whole lookahead
         if hi <= lo:
@@ -210,21 +222,24 @@ class QrsDetector:
     # ----------------------------------------------------------------- decision rules
     def _threshold(self, t: int) -> float:
         cfg = self.config
-        if self._learning:
+        if self._learning:  # from the last learn_s of envelope (a sliding window: no lock-out by an artefact)
             upto = t + self._look + 1
-            recent = self._buf.view(_F.ENV, self._learn_upto, upto)
-            if recent.size:
-                self._learn_max = max(self._learn_max, float(recent.max()))
-            self._learn_upto = max(self._learn_upto, upto)
-            return cfg.learn_fraction * self._learn_max
-        spk = sum(self._beat_levels) / len(self._beat_levels)
+            recent = self._buf.view(_F.ENV, max(upto - self._learn, self._seg_start), upto)
+            self._learn_max = float(recent.max())
+            threshold = cfg.learn_fraction * self._learn_max
+            if self._silent:  # re-learning after a silence: stay well above the typical (noise) level
+                threshold = max(threshold, cfg.learn_median_factor * float(np.median(recent)))
+            return threshold
+        spk = math.exp(sum(map(math.log, self._beat_levels)) / len(self._beat_levels))  # geometric mean
         npk = sum(self._noise_levels) / len(self._noise_levels) if self._noise_levels else 0.0
+        npk = min(npk, cfg.noise_cap * spk)
         return npk + cfg.threshold_fraction * max(spk - npk, 0.0)
 
     def _finish_learning(self) -> None:
-        """Keep the learning-phase beats that are large against the final learning maximum."""
+        """Seed the levels from the learning-phase beats that fit the last ``learn_s`` of signal:
+        smaller ones were noise, much larger ones an artefact that has gone."""
         floor = self.config.learn_fraction * self._learn_max
-        kept = [(t, p) for t, p in self._learned if p >= floor]
+        kept = [(t, p) for t, p in self._learned if floor <= p <= self._learn_max / self.config.learn_fraction]
         self._noise_levels.extend(p for _, p in self._learned if p < floor)
         self._rr.extend(t1 - t0 for (t0, _), (t1, _) in zip(kept, kept[1:], strict=False))
         self._beat_levels.extend(p for _, p in kept)
@@ -232,6 +247,8 @@ class QrsDetector:
             self._beat_levels.append(self._learn_max)
         self._learning = False
         self._learned = []
+        log.debug("QRS levels learnt: %d beats, signal %.3g, RR %s samples", len(kept), self._learn_max,
+                  list(self._rr)[-3:])
 
     def _rr_average(self) -> float:
         return float(median(self._rr)) if self._rr else self.config.default_rr_s * self.fs
@@ -246,6 +263,9 @@ class QrsDetector:
         elapsed = None if self._last_beat is None else t - self._last_beat
         if elapsed is not None and elapsed < self._refractory:
             return None
+        if elapsed is not None and elapsed > self._relearn and not self._learning:
+            self._start_learning(t, silent=True)  # silent for long: asystole, or levels that no longer fit
+            elapsed = None
         if self._learning and t >= self._learn_until and len(self._learned) >= cfg.learn_beats:
             self._finish_learning()
         threshold = self._threshold(t)
@@ -255,7 +275,7 @@ class QrsDetector:
             threshold = min(threshold, lowered)
         threshold = max(threshold, self._learn_floor if t < self._learn_until else self._floor)
         base = float(self._buf.view(_F.ENV, t - self._base, t + 1).min())
-        flat = not searchback and peak - base < cfg.min_prominence * peak  # no rise out of the noise
+        flat = peak - base < cfg.min_prominence * peak  # no rise out of the (noise) envelope
         if peak <= threshold or flat:
             self._reject(elapsed, peak)
             return None
@@ -277,7 +297,7 @@ class QrsDetector:
     def _make_beat(self, t: int) -> Beat:
         """Locate the R peak: the largest band-passed deflection in the integration window."""
         earliest = t + self._look + 1 + self._delay - self._max_latency
-        lo = max(t - self._width - 2, earliest, self._seg_start, self._buf.start)
+        lo = max(t - self._width - 2, earliest, self._seg_start)
         bp = self._buf.view(_F.BP, lo, t + 1)
         k = lo + int(np.argmax(np.abs(bp)))
         half = self._samples(0.12)
