@@ -9,6 +9,7 @@ COPY ingest ./ingest
 COPY alarms ./alarms
 COPY dashboard ./dashboard
 COPY simulators ./simulators
+COPY store ./store
 RUN pip install --no-cache-dir . && useradd --system --home /data wardwatch && mkdir -p /data && chown wardwatch /data
 USER wardwatch
 WORKDIR /data

@@ -62,6 +62,9 @@ CATALOG: dict[str, AlarmSpec] = {
         AlarmSpec("bed_silent", "No Data From Bed", _M, _T),
         AlarmSpec("device_offline", "Monitor Offline", _M, _T),
         AlarmSpec("broker_lost", "Station Lost Broker", _H, _T),
+        # A page that could not be delivered (ECRI 2018 hazard #4). Latching: a missed page must be seen even
+        # when the channel has recovered since. Station-wide (bed "*"), raised by the paging dispatcher.
+        AlarmSpec("paging_failed", "Paging Failed", _M, _T, latching=True),
     )
 }
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from alarms.manager import UnknownAlarm
 from alarms.state import AlarmState, IllegalTransition
 from dashboard.deps import StationDep
+from dashboard.security import Clinician, Viewer
 
 __all__ = ["router"]
 
@@ -20,7 +21,9 @@ _STATES = {s.value for s in AlarmState} | {"open", "all"}
 
 
 class AckRequest(BaseModel):
-    user: str = Field("station", min_length=1, max_length=64, pattern=r"^[\w .@-]+$")
+    """Kept for old clients: ``user`` is ignored, the acknowledging user is the signed-in one."""
+
+    user: str | None = Field(None, max_length=64)
 
 
 @router.get("/api/health")
@@ -29,12 +32,12 @@ async def health(station: StationDep) -> dict[str, Any]:
 
 
 @router.get("/api/beds")
-async def beds(station: StationDep) -> list[dict[str, Any]]:
+async def beds(station: StationDep, viewer: Viewer) -> list[dict[str, Any]]:
     return station.ward.beds_view(station.clock())
 
 
 @router.get("/api/beds/{bed}")
-async def bed(bed: str, station: StationDep) -> dict[str, Any]:
+async def bed(bed: str, station: StationDep, viewer: Viewer) -> dict[str, Any]:
     if bed not in station.ward.beds:
         raise HTTPException(404, f"no bed {bed[:40]!r}")
     return station.ward.bed_view(bed, station.clock())
@@ -43,6 +46,7 @@ async def bed(bed: str, station: StationDep) -> dict[str, Any]:
 @router.get("/api/alarms")
 async def alarms(
     station: StationDep,
+    viewer: Viewer,
     state: Annotated[
         str, Query(description="comma-separated: active, acknowledged, latched, cleared, open, all")
     ] = "open",
@@ -62,10 +66,11 @@ async def alarms(
 
 
 @router.post("/api/alarms/{alarm_id}/ack")
-async def acknowledge(alarm_id: str, station: StationDep, body: AckRequest | None = None) -> dict[str, Any]:
-    user = body.user if body is not None else "station"
+async def acknowledge(
+    alarm_id: str, station: StationDep, actor: Clinician, body: AckRequest | None = None
+) -> dict[str, Any]:
     try:
-        return station.acknowledge(alarm_id, user)
+        return station.acknowledge(alarm_id, actor.label)
     except UnknownAlarm as exc:
         raise HTTPException(404, str(exc)) from exc
     except IllegalTransition as exc:

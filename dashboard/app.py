@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from dashboard import api, ws
+from dashboard import alarm_api, api, auth_api, review_api, ws
 from monitor import __version__
 from monitor.errors import WardWatchError
 
@@ -26,6 +26,9 @@ def create_app(station: Station) -> FastAPI:
     app = FastAPI(title="WardWatch", version=__version__, summary="Vital-signs central station and alarm service")
     app.state.station = station
     app.include_router(api.router)
+    app.include_router(auth_api.router)
+    app.include_router(alarm_api.router)
+    app.include_router(review_api.router)
     app.include_router(ws.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

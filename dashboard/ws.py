@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+
+from dashboard.security import actor_of
 
 __all__ = ["router"]
 
@@ -15,6 +17,9 @@ router = APIRouter()
 @router.websocket("/ws")
 async def stream(websocket: WebSocket) -> None:
     station = websocket.app.state.station
+    if not station.settings.open_viewing and not await _may_view(websocket):
+        await websocket.close(code=4401, reason="sign in to view the station")  # refused before accept: HTTP 403
+        return
     await websocket.accept()
 
     async def drain_incoming() -> None:
@@ -33,3 +38,10 @@ async def stream(websocket: WebSocket) -> None:
                 await task
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+async def _may_view(websocket: WebSocket) -> bool:
+    try:
+        return await actor_of(websocket) is not None
+    except HTTPException:
+        return False

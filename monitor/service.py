@@ -19,9 +19,11 @@ from alarms.model import AlarmEvent
 from ingest.broker import BrokerUrl
 from ingest.contract import parse_message
 from ingest.subscriber import Subscriber
+from monitor.alarm_desk import AlarmDesk
 from monitor.errors import ConfigError, ContractError
 from monitor.limits import profile
 from monitor.metrics import Metrics
+from monitor.recorder import Recorder
 from monitor.settings import Settings
 from monitor.ward import Output, Ward
 
@@ -60,7 +62,11 @@ class Station:
         self.settings = settings
         self.clock = clock
         self.metrics = Metrics()
-        self.ward = Ward(profile(settings.profile), reorder_window=settings.reorder_window_s)
+        self.ward = Ward(
+            profile(settings.profile),
+            reorder_window=settings.reorder_window_s,
+            limits_for=lambda bed: self.desk.limits_for(bed),
+        )
         self.hub = Hub(self.metrics, settings.ws_queue)
         self.broker_connected = False
         self.broker_changed_at: float | None = None
@@ -69,6 +75,11 @@ class Station:
         self._waves: list[dict[str, Any]] = []
         self.listeners: list[Callable[[AlarmEvent], None]] = []
         self.http_port: int | None = None
+        # alarm persistence, operators, escalation and paging (monitor/alarm_desk.py); restores state
+        self.desk = AlarmDesk(self)
+        self.desk.bootstrap()
+        # full disclosure: every session recorded for replay and review (monitor/recorder.py, docs/review.md)
+        self.recorder = Recorder(self) if settings.record else None
 
     # -- ingest path (synchronous, called for every message) ---------------------------------------------
     def handle_raw(self, topic: str, payload: bytes, retained: bool, arrival: float) -> None:
@@ -80,6 +91,8 @@ class Station:
             return
         stream = topic.rsplit("/", 1)[-1]
         self.metrics.messages.inc(stream=stream)
+        if self.recorder is not None:
+            msg, arrival = self.recorder.ingest(msg, arrival)
         self.publish(self.ward.feed(msg, arrival))
         self.metrics.latency.observe(max(0.0, self.clock() - arrival))
 
@@ -136,6 +149,7 @@ class Station:
             "broker_changed_at": self.broker_changed_at,
             "beds": self.ward.beds_view(now),
             "alarms": [a.to_json() for a in self._open_sorted()],
+            "controls": self.desk.controls_json(),
         }
 
     def _open_sorted(self) -> list[Any]:
@@ -157,7 +171,10 @@ class Station:
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(self.settings.tick_s)
-            self.publish(self.ward.advance(self.clock()))
+            now = self.clock()
+            if self.recorder is not None:
+                self.recorder.tick(now)
+            self.publish(self.ward.advance(now))
             self.metrics.beds.set(len(self.ward.beds))
 
     async def _vitals(self) -> None:
@@ -189,6 +206,8 @@ class Station:
                 tg.create_task(self._ticker(), name="ticker"),
                 tg.create_task(self._vitals(), name="vitals"),
                 tg.create_task(self._wave_flusher(), name="waves"),
+                tg.create_task(self.desk.run(), name="alarm-desk"),
+                *([tg.create_task(self.recorder.run(), name="recorder")] if self.recorder is not None else []),
             ]
             if http:
                 server = self._http_server()

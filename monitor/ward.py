@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from alarms.catalog import STATION
 from alarms.conditions import ConditionEdge, ConditionTracker
 from alarms.manager import AlarmManager
-from alarms.model import AlarmEvent, Observation
+from alarms.model import Alarm, AlarmEvent, Observation
+from alarms.state import AlarmState
 from monitor.bed import BedMonitor, WaveFrame
 from monitor.limits import Limits
 from monitor.messages import Message, Numerics, Status, WaveChunk
@@ -68,6 +69,9 @@ class Ward:
         self._silent_checked: dict[str, float] = {}
         self._pending_status: dict[str, Status] = {}
         self.disabled: dict[tuple[str, str], bool] = {}
+        #: Told ``(bed, kind, t, data)`` about every operator action that changes the core's state (limits,
+        #: alarm off/on, acknowledge), in order with the messages; the recorder journals them for exact replays.
+        self.journal: Callable[[str, str, float | None, dict[str, Any]], None] | None = None
 
     # -- inputs ------------------------------------------------------------------------------------------
     def feed(self, msg: Message, now: float) -> Output:
@@ -120,7 +124,11 @@ class Ward:
         return self._observe([obs])
 
     def acknowledge(self, alarm_id: str, user: str, now: float) -> AlarmEvent | None:
-        return self.alarms.acknowledge(alarm_id, user, now)
+        event = self.alarms.acknowledge(alarm_id, user, now)
+        if event is not None:
+            alarm = event.alarm
+            self._journal(alarm["bed"], "ack", now, {"type": alarm["type"], "user": user})
+        return event
 
     # -- configuration -----------------------------------------------------------------------------------
     def set_limits(self, bed_id: str, limits: Limits) -> None:
@@ -129,9 +137,69 @@ class Ward:
         for (b, kind), tracker in self._trackers.items():
             if b == bed_id:
                 tracker.delay = _delays(limits).get(kind, 0.0)
+        self._journal(bed_id, "limits", None, {"limits": limits.model_dump()})
 
     def set_enabled(self, bed_id: str, alarm_type: str, enabled: bool) -> None:
         self._tracker(bed_id, alarm_type).enabled = enabled
+        self._journal(bed_id, "enabled", None, {"type": alarm_type, "enabled": enabled})
+
+    # -- sessions (full disclosure, monitor/recorder.py) -----------------------------------------------------
+    def reset_signals(self, bed_id: str) -> None:
+        """A new session starts on this bed: fresh signal state (stream assembly, ECG/pleth analysis, numerics),
+        same limits. The alarm layer (condition delays, open alarms, alarm-off) is untouched."""
+        old = self.beds.get(bed_id)
+        if old is not None:
+            self.beds[bed_id] = BedMonitor(bed_id, limits=old.limits, reorder_window=self.reorder_window)
+        self._silent_checked.pop(bed_id, None)
+
+    def limits_of(self, bed_id: str) -> Limits:
+        """The limits the bed has, or will get when it first sends."""
+        if bed_id in self.beds:
+            return self.beds[bed_id].limits
+        return self._limits_for(bed_id) if self._limits_for else self.default_limits
+
+    def conditions_of(self, bed_id: str) -> dict[str, dict[str, Any]]:
+        """The alarm-condition state of a bed (delays running, confirmed, alarm-off), as plain data."""
+        return {kind: asdict(t) for (b, kind), t in self._trackers.items() if b == bed_id}
+
+    def restore_conditions(self, bed_id: str, states: dict[str, dict[str, Any]]) -> None:
+        """Put back what ``conditions_of`` returned (a replay starts where the live session started)."""
+        for kind, state in states.items():
+            self._trackers[(bed_id, kind)] = ConditionTracker(**state)
+
+    def _journal(self, bed_id: str, kind: str, t: float | None, data: dict[str, Any]) -> None:
+        if self.journal is not None:
+            try:
+                self.journal(bed_id, kind, t, data)
+            except Exception:  # the recorder must never break an operator action
+                log.exception("ward journal failed")
+
+    def switch_condition(self, bed_id: str, alarm_type: str, enabled: bool, now: float) -> list[AlarmEvent]:
+        """Alarm off/on for one condition of one bed. Switching off ends its open alarm at once (a latching
+        alarm latches: it stays until acknowledged)."""
+        tracker = self._tracker(bed_id, alarm_type)
+        tracker.enabled = enabled
+        self._journal(bed_id, "switch", now, {"type": alarm_type, "enabled": enabled})
+        if enabled or not tracker.confirmed:
+            return []
+        edge = tracker.observe(Observation(bed_id, alarm_type, False, now))
+        return self.alarms.on_edge(edge) if edge is not None else []
+
+    def restore(self, alarms: Iterable[Alarm], beds: Iterable[str] = (), now: float | None = None) -> None:
+        """After a restart: the open alarms come back (an active or acknowledged alarm's condition counts as
+        present until data says otherwise), and the beds seen recently come back as if they had just sent
+        data, so that a bed that stays silent raises ``bed_silent``."""
+        alarms = list(alarms)
+        self.alarms.restore(alarms)
+        for bed_id in beds:
+            bed = self._bed(bed_id)
+            if now is not None and bed.last_seen is None:
+                bed.last_seen = now
+        for alarm in alarms:
+            if alarm.state in (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED):
+                tracker = self._tracker(alarm.bed, alarm.type)
+                tracker.confirmed = True
+                tracker.since = alarm.onset
 
     # -- views -------------------------------------------------------------------------------------------
     def bed_view(self, bed_id: str, now: float) -> dict[str, Any]:

@@ -38,4 +38,18 @@ if [ "${1:-}" = "--test" ]; then
   if command -v pg_ctlcluster >/dev/null || command -v initdb >/dev/null || [ -d /usr/lib/postgresql ]; then :; else
     apt_install postgresql || true
   fi
+  # the storage tests run on PostgreSQL too: start the installed cluster when nothing listens on 5432
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && \
+     ! (command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432); then
+    for version in $(ls /etc/postgresql); do
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+    done
+    conf=$(ls /etc/postgresql/*/main/pg_hba.conf 2>/dev/null | head -n1)
+    if [ -n "$conf" ] && ! grep -q "^host all all 127.0.0.1/32 trust" "$conf" && [ -w "$conf" ]; then
+      sed -i '1i host all all 127.0.0.1/32 trust' "$conf"  # tests connect as postgres without a password
+      for version in $(ls /etc/postgresql); do
+        pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
+      done
+    fi
+  fi
 fi

@@ -47,10 +47,13 @@ class Tile {
     this.pr = buildNum("pr", "PR", "bpm");
     this.badges = h("div", { class: "tile-alarms" });
     this.status = h("div", { class: "bed-status" });
+    // Operator controls (audio pause, alarm off, settings): filled by controls.js.
+    this.controls = h("div", { class: "tile-controls", "data-testid": `controls-${bed}` });
     this.staleMsg = h("div", { class: "stale-msg" });
     this.el = h("article", { class: "tile", "data-testid": `bed-${bed}`, dataset: { bed, alarm: "none" },
       "aria-label": `Bed ${bed}` },
-      h("header", { class: "tile-head" }, h("h2", { class: "bed-id", text: bed }), this.badges, this.status),
+      h("header", { class: "tile-head" }, h("h2", { class: "bed-id", text: bed }), this.controls, this.badges,
+        this.status),
       h("div", { class: "tile-body" },
         h("div", { class: "strips" }, this.ecg, this.pleth),
         h("div", { class: "numerics" }, this.staleMsg, this.hr, this.spo2, this.pr)));

@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     if args.port is None:
         args.port = 8000
-    settings = settings_from(args)
+    # The demo's own data directory; the station page is viewable without signing in (actions need the
+    # demo login printed at start).
+    settings = settings_from(args, open_viewing=True, **({} if args.data_dir else {"data_dir": "var/demo"}))
     asyncio.run(_demo(args, settings))
     return 0
 
@@ -50,7 +52,10 @@ async def _demo(args: argparse.Namespace, settings: object) -> None:
         embedded = EmbeddedBroker()
         await embedded.start()
         broker_url = embedded.url
+    settings = settings.model_copy(update={"broker": broker_url})  # type: ignore[attr-defined]
+    _demo_paging(settings)
     station = Station(settings)  # type: ignore[arg-type]
+    login = _demo_login(station)
     params = {"onset_s": args.onset} if args.onset is not None else None
     try:
         station_task = await station.start(BrokerUrl.parse(broker_url))
@@ -67,6 +72,9 @@ async def _demo(args: argparse.Namespace, settings: object) -> None:
         host = station.settings.host
         print(f"WardWatch demo: {args.beds} simulated beds ({args.scenario}), broker {broker_url}", flush=True)
         print(f"Nurse station:  http://{host}:{station.http_port}/   (Ctrl-C to stop)", flush=True)
+        print(f"Demo login:     user {login[0]!r}, password {login[1]!r} (charge nurse)", flush=True)
+        if station.desk.paging is not None:
+            print("Pages:          MQTT topics pager/primary and pager/charge on the demo broker", flush=True)
         waiters = {station_task, sim_task}
         if args.duration:
             waiters.add(asyncio.create_task(asyncio.sleep(args.duration)))
@@ -79,3 +87,39 @@ async def _demo(args: argparse.Namespace, settings: object) -> None:
     finally:
         if embedded is not None:
             await embedded.stop()
+
+
+DEMO_USER = "demo"
+
+
+def _demo_login(station: object) -> tuple[str, str]:
+    """A charge-nurse account for the demo with a fresh random password (printed at start)."""
+    import secrets
+    import time
+
+    accounts = station.desk.accounts  # type: ignore[attr-defined]
+    password = secrets.token_urlsafe(9)
+    if accounts.get(DEMO_USER) is None:
+        accounts.create_user(DEMO_USER, "charge_nurse", password, by="demo", now=time.time())
+    else:
+        accounts.update(DEMO_USER, password=password, disabled=False)
+    return DEMO_USER, password
+
+
+def _demo_paging(settings: object) -> None:
+    """Without a paging config of its own, the demo pages to MQTT topics on its broker (pager/primary,
+    pager/charge; the channels use the station's broker): `mosquitto_sub -t 'pager/#'` shows them."""
+    from pathlib import Path
+
+    if getattr(settings, "paging_config", None) is not None:
+        return
+    path = Path(settings.data_dir) / "paging.toml"  # type: ignore[attr-defined]
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `wardwatch demo`: pages go to MQTT topics on the demo broker (docs/alarms.md).\n"
+        'station = "WardWatch demo"\n\n[tiers]\nprimary = ["primary-pager"]\ncharge = ["charge-pager"]\n\n'
+        '[channels.primary-pager]\ntype = "mqtt"\ntopic = "pager/primary"\n\n'
+        '[channels.charge-pager]\ntype = "mqtt"\ntopic = "pager/charge"\n'
+    )

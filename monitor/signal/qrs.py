@@ -93,12 +93,14 @@ class Beat:
     ``amplitude``: signed value of the 5-15 Hz band-passed ECG at the R peak, in mV.
     ``width_s``: time over which the band-passed slope stays above 20 % of its peak within
     +-120 ms of the R peak; a relative QRS width (the filter adds about 40 ms) for telling wide
-    (ventricular, bundle-branch) from narrow beats.
+    (ventricular, bundle-branch) from narrow beats. ``peak``: the detection envelope's peak in mV
+    equivalents (what the thresholds compare).
     """
 
     sample: int
     amplitude: float
     width_s: float
+    peak: float = 0.0
 
 
 class QrsDetector:
@@ -129,7 +131,11 @@ class QrsDetector:
         self._rr: deque[int] = deque(maxlen=cfg.history)
         self._beat_levels: deque[float] = deque(maxlen=cfg.history)
         self._noise_levels: deque[float] = deque(maxlen=cfg.history)
+        self._per_mv = per_mv
         self._n = 0
+        #: Rejected candidate peaks that were not refractory repeats or T waves: ``(sample, peak in mV
+        #: equivalents, signal level then)``, the newest last. Signal-quality checks count them.
+        self.noise: deque[tuple[int, float, float]] = deque(maxlen=64)
         self._new_segment()
 
     def _samples(self, seconds: float) -> int:
@@ -140,6 +146,14 @@ class QrsDetector:
     def samples_seen(self) -> int:
         """Samples fed so far, gaps included (the absolute index of the next sample)."""
         return self._n
+
+    @property
+    def signal_level(self) -> float | None:
+        """The current QRS level (geometric mean of the last beats' envelope peaks) in mV equivalents;
+        ``None`` while the levels are being learnt."""
+        if self._learning or not self._beat_levels:
+            return None
+        return math.exp(sum(map(math.log, self._beat_levels)) / len(self._beat_levels)) / self._per_mv
 
     @property
     def lookahead(self) -> int:
@@ -278,6 +292,8 @@ class QrsDetector:
         flat = peak - base < cfg.min_prominence * peak  # no rise out of the (noise) envelope
         if peak <= threshold or flat:
             self._reject(elapsed, peak)
+            if not self._learning and self._beat_levels:
+                self.noise.append((t, peak / self._per_mv, self._beat_levels[-1] / self._per_mv))
             return None
         slope = float(self._buf.view(_F.SLOPE, t - self._width, t + 1).max())
         hf = float(self._buf.view(_F.HF, t, t + 1)[0]) / peak
@@ -292,9 +308,9 @@ class QrsDetector:
             if elapsed is not None:
                 self._rr.append(elapsed)
         self._last_beat, self._last_slope, self._last_hf, self._noise_since = t, slope, hf, 0.0
-        return self._make_beat(t)
+        return self._make_beat(t, peak)
 
-    def _make_beat(self, t: int) -> Beat:
+    def _make_beat(self, t: int, peak: float) -> Beat:
         """Locate the R peak: the largest band-passed deflection in the integration window."""
         earliest = t + self._look + 1 + self._delay - self._max_latency
         lo = max(t - self._width - 2, earliest, self._seg_start)
@@ -307,6 +323,7 @@ class QrsDetector:
             sample=int(max(k - self._delay, self._seg_start)),
             amplitude=float(bp[k - lo]),
             width_s=float((above[-1] - above[0] + 1) / self.fs),
+            peak=peak / self._per_mv,
         )
 
 
