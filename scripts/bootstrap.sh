@@ -17,8 +17,13 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 want="$(sha256sum pyproject.toml | cut -c1-16)${extras}"
 if [ ! -f "$stamp" ] || ! grep -qxF "$want" "$stamp"; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras}"
+  echo "Installing WardWatch${extras} into .venv (the first run downloads packages: about a minute)..." >&2
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip && .venv/bin/python -m pip install -e ".${extras}"; } \
+      > .venv/install.log 2>&1; then
+    tail -n 30 .venv/install.log >&2
+    echo "installation failed; the full log is in .venv/install.log" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 
