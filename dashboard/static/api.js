@@ -14,7 +14,14 @@ export function setUserProvider(fn) {
   userProvider = fn;
 }
 
-async function request(method, path, body) {
+let authHandler = null;
+/** The operator layer plugs in here: called when an action needs a sign-in (401); resolves true once the
+ * user has signed in, and the action is then retried once. */
+export function setAuthHandler(fn) {
+  authHandler = fn;
+}
+
+async function request(method, path, body, retried = false) {
   const init = { method, headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -31,6 +38,9 @@ async function request(method, path, body) {
     data = await res.json();
   } catch {
     /* empty or not JSON */
+  }
+  if (res.status === 401 && method !== "GET" && authHandler && !retried) {
+    if (await authHandler(data?.detail)) return request(method, path, body, true);
   }
   if (!res.ok) {
     const d = data?.detail;

@@ -4,12 +4,15 @@
 
 import { AlarmAudio } from "./audio.js";
 import { BedDialog, ControlsModel, TileControls } from "./controls.js";
+import { setAuthHandler } from "./api.js";
 import { Session, SessionView } from "./session.js";
 
 export async function startOperator(ww, doc = document) {
   const $ = (sel) => doc.querySelector(sel);
   const session = new Session();
   const sessionView = new SessionView(session, { area: $("#user-area"), dialog: $("#signin-dialog") });
+  // An action by someone not signed in (e.g. Acknowledge) asks for the sign-in, then goes through.
+  setAuthHandler(async () => Boolean(await sessionView.open("Sign in to do that: every action records who.")));
   const model = new ControlsModel();
   const audio = new AlarmAudio();
   const bedDialog = new BedDialog($("#bed-dialog"), { sessionView, session });

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiomqtt
@@ -18,43 +17,13 @@ import pytest
 from ingest.broker import BrokerUrl
 from monitor.service import Station
 from monitor.settings import Settings
-from tests.conftest import IN_CI, base_url, skip_or_fail
+from tests.conftest import IN_CI, base_url
+from tests.dashboard.browser import CHROMIUM, browser_page
+from tests.dashboard.browser import sign_in as browser_sign_in
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 PASSWORD = "browser-test-pass-1"
-
-
-@contextlib.asynccontextmanager
-async def browser_page(url: str) -> AsyncIterator[Any]:
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install playwright)")
-    exe = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
-    if not exe:
-        skip_or_fail("chromium is not installed (apt-get install -y chromium)")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=exe, args=ARGS, headless=True)
-        try:
-            page = await browser.new_page(viewport={"width": 1600, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("dialog", lambda d: asyncio.ensure_future(d.dismiss()))
-            await page.goto(url)
-            yield page
-            assert not errors, f"JavaScript errors: {errors}"
-        finally:
-            await browser.close()
 
 
 async def publish_numerics(broker: str, root: str, values: dict[str, dict[str, float]], stop: asyncio.Event) -> None:
@@ -68,10 +37,7 @@ async def publish_numerics(broker: str, root: str, values: dict[str, dict[str, f
 
 
 async def sign_in(page: Any, user: str) -> None:
-    await page.get_by_test_id("signin-user").fill(user)
-    await page.get_by_test_id("signin-password").fill(PASSWORD)
-    await page.get_by_test_id("signin-submit").click()
-    await page.get_by_test_id("user-badge").wait_for(timeout=5000)
+    await browser_sign_in(page, user, PASSWORD)
 
 
 async def test_sign_in_acknowledge_pause_and_edit_a_limit(station: Station, broker_url: str, topic_root: str) -> None:
