@@ -69,20 +69,20 @@ def simulated(scenario: str, hours: float, tmp: Path) -> dict[str, object]:
         st.recorder.tick(t)
         st.publish(st.ward.advance(t))
     st.recorder.discharge("bed-01", "benchmark")
-    st.recorder.flush()
-    store = st.recorder.store
-    assert store is not None
+    st.recorder.close()  # waits for the encoder and the writer (fed faster than real time, they lag)
+    st.desk.close()
+    store = SessionStore.open(st.settings.database_url)
     (s,) = store.sessions()
     size = store.size(s.id)
     events = store.db.query_one("SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM rec_events WHERE session_id = ?",
                                 (s.id,))
-    st.recorder.close()
-    st.desk.close()
+    store.close()
     used = _used_bytes(data / "wardwatch.sqlite", "rec_") - base  # the recording's tables and indexes only
     stored = size["data_bytes"] + size["vitals_bytes"] + int(events[0] if events else 0)
     return {
         "scenario": scenario, "hours": hours, "blocks": size["blocks"],
-        "waveform_bytes_per_h": round(size["data_bytes"] / hours), "vitals_bytes_per_h": round(size["vitals_bytes"] / hours),
+        "waveform_bytes_per_h": round(size["data_bytes"] / hours),
+        "vitals_bytes_per_h": round(size["vitals_bytes"] / hours),
         "stored_bytes_per_h": round(stored / hours), "sqlite_used_bytes_per_h": round(used / hours),
         "wall_s": round(time.perf_counter() - started, 1),
     }

@@ -162,7 +162,9 @@ async def discharge(session_id: SessionId, actor: Clinician, station: StationDep
 
 
 @router.post("/api/sessions/{session_id}/annotations", status_code=201)
-async def annotate(session_id: SessionId, body: AnnotationRequest, actor: Anyone, station: StationDep) -> dict[str, Any]:
+async def annotate(
+    session_id: SessionId, body: AnnotationRequest, actor: Anyone, station: StationDep
+) -> dict[str, Any]:
     return await _annotate(station, session_id, None, body, actor)
 
 

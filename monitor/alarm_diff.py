@@ -170,7 +170,7 @@ def compare(
         used_b: set[int] = set()
         used_c: set[int] = set()
         shifts = []
-        for gap, i, j in sorted(pairs):
+        for _gap, i, j in sorted(pairs):
             if i in used_b or j in used_c:
                 continue
             used_b.add(i)

@@ -1,30 +1,55 @@
 """One bed's functional core: messages in (with station time), current vitals and condition observations out.
 
-``BedMonitor`` owns the stream assemblers, the ECG and pleth analysers and the latest numerics and status of
-one bed. After every input it evaluates every alarm condition and returns ``Observation`` objects; the alarm
-layer (``alarms.conditions``) applies the alarm-condition delays.
+``BedMonitor`` owns the stream assemblers, one ``EcgAnalyzer`` per ECG lead, the ``PlethAnalyzer`` and the
+latest numerics and status of one bed. The rhythm conditions are fused over the leads and cross-checked with
+the pleth (``monitor.arrhythmia``) once per analysed block; SpO2 conditions follow the device numerics
+(fixed delay in the alarm layer, or a SatSeconds-style integral here), held through pleth artefact.
+
+``evaluate(now)`` is called after every message, so it is cheap: it returns the observations of the
+conditions that are present or were present within the last ``HOLD_S`` seconds, and of every condition once
+per ``SWEEP_S`` of station time and at every call during the bed's first ``HOLD_S`` (that is all the alarm
+layer needs: a condition tracker only changes on a present observation, or on an absent one while its
+condition is pending or confirmed, e.g. an alarm restored after a restart).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from alarms.model import Observation
-from monitor.ecg import EcgAnalyzer, EcgQuality
+from monitor.arrhythmia import ABSENT, Finding, RhythmState, assess
+from monitor.ecg import EcgAnalyzer
 from monitor.limits import Limits
 from monitor.messages import Numerics, Status, WaveChunk
 from monitor.pleth import PlethAnalyzer
+from monitor.signal.spo2 import ArtefactHold, SatSeconds
 from monitor.stream import Drop, Segment, StreamAssembler
 
-__all__ = ["WaveFrame", "BedMonitor", "NUMERICS_STALE_S"]
+__all__ = ["WaveFrame", "BedMonitor", "NUMERICS_STALE_S", "CONDITIONS"]
 
-#: Device numerics older than this (station time) are not used.
+#: Device numerics older than this (station time) are not used; nor is a waveform that stopped this long ago.
 NUMERICS_STALE_S = 5.0
 PREFERRED_LEADS = ("II", "I", "III", "MLII", "V", "V1", "V2", "V5", "MCL1", "MCL")
+#: ECG and pleth pulse rate disagreeing by more than this fraction, with a good pleth: trust the pleth.
+RATE_DISAGREEMENT = 0.25
+#: The pleth must be noisy (or flat without probe-off) this long before ``pleth_signal_poor``.
+PLETH_POOR_S = 10.0
+HOLD_S = 10.0
+SWEEP_S = 1.0
+
+CONDITIONS = (
+    "tachycardia", "bradycardia", "spo2_low", "desaturation", "asystole", "ventricular_fibrillation",
+    "ventricular_tachycardia", "extreme_tachycardia", "extreme_bradycardia", "pause", "atrial_fibrillation",
+    "leads_off", "ecg_signal_poor", "probe_off", "pleth_signal_poor", "device_offline",
+)
+_RHYTHM_KINDS = (
+    "asystole", "ventricular_fibrillation", "ventricular_tachycardia", "extreme_tachycardia",
+    "extreme_bradycardia", "pause", "atrial_fibrillation", "leads_off", "ecg_signal_poor",
+)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -60,6 +85,9 @@ class _Latest:
     at: float | None = None
 
 
+_NO_RHYTHM = RhythmState({}, None, None, None, None)
+
+
 @dataclass
 class BedMonitor:
     bed: str
@@ -76,6 +104,18 @@ class BedMonitor:
     _ecg: dict[str, EcgAnalyzer] = field(default_factory=dict)
     _pleth: PlethAnalyzer = field(default_factory=PlethAnalyzer)
     _wave_base: dict[tuple[str, str], float] = field(default_factory=dict)
+    _rhythm: RhythmState = _NO_RHYTHM
+    _rhythm_key: tuple[Any, ...] = ()
+    _hold: ArtefactHold = field(default_factory=ArtefactHold)
+    _sat: SatSeconds | None = None
+    _spo2_alarm: float | None = None  # SpO2 to alarm on (held through pleth artefact)
+    _recent: dict[str, float] = field(default_factory=dict)  # condition -> station time last present
+    _last_sweep: float | None = None
+    _table: dict[str, Finding] = field(default_factory=dict)
+    _table_limits: Limits | None = None
+    _probe_on_at: float | None = None  # station time the probe was last put (back) on
+    _dirty: bool = True
+    _recheck_at: float = float("-inf")
 
     # -- inputs ------------------------------------------------------------------------------------------
     def on_wave(self, chunk: WaveChunk, now: float) -> list[WaveFrame]:
@@ -92,15 +132,22 @@ class BedMonitor:
             self.drops.append(("numerics", "duplicate" if msg.ts == self.numerics.ts else "late"))
             return
         self.numerics = _Latest(hr=msg.hr, spo2=msg.spo2, pr=msg.pr, ts=msg.ts, at=now)
+        self._update_spo2(now)
+        self._dirty = True
 
     def on_status(self, msg: Status, now: float) -> None:
+        self._dirty = True
         if not msg.retained:
             self._seen(now)
         self.online = msg.online
         if msg.leads_off is not None:
             self.leads_off = msg.leads_off
         if msg.probe_off is not None:
+            if self.probe_off and not msg.probe_off:
+                self._probe_on_at = now
             self.probe_off = msg.probe_off
+            if msg.probe_off:
+                self._update_spo2(now)
 
     def flush(self, now: float) -> tuple[list[WaveFrame], float | None]:
         """Release waveform chunks held for reordering whose wait has expired by ``now``.
@@ -117,153 +164,242 @@ class BedMonitor:
         return frames, due
 
     def next_deadline(self) -> float | None:
-        deadlines = [d for a in self._assemblers.values() if (d := a.deadline()) is not None]
-        return min(deadlines) if deadlines else None
+        deadline: float | None = None
+        for a in self._assemblers.values():
+            if a._pending:  # noqa: SLF001 - the common case (nothing held) must stay cheap
+                d = a.deadline()
+                if d is not None and (deadline is None or d < deadline):
+                    deadline = d
+        return deadline
 
     # -- derived values ----------------------------------------------------------------------------------
     @property
     def primary_ecg(self) -> EcgAnalyzer | None:
         if not self._ecg:
             return None
-        for lead in PREFERRED_LEADS:
-            if lead in self._ecg:
-                return self._ecg[lead]
+        lead = self._rhythm.lead
+        if lead is not None and lead in self._ecg:
+            return self._ecg[lead]
+        for name in PREFERRED_LEADS:
+            if name in self._ecg:
+                return self._ecg[name]
         return next(iter(self._ecg.values()))
+
+    @property
+    def ecg_leads(self) -> dict[str, EcgAnalyzer]:
+        return dict(self._ecg)
+
+    @property
+    def pleth(self) -> PlethAnalyzer:
+        return self._pleth
+
+    def rhythm_state(self, now: float) -> RhythmState:
+        """The fused rhythm state, re-assessed only when every fresh lead has analysed more signal (or the set
+        of fresh leads, the pleth's quality, the device's leads-off or the limits changed)."""
+        fresh = tuple(a for a in self._ecg.values() if self._fresh(a.last_arrival, now))
+        pleth = self._pleth if self._fresh(self._pleth.last_arrival, now) else None
+        progress = min((a.samples_seen / a.fs for a in fresh if a.fs), default=0.0)
+        key = (tuple(id(a) for a in fresh), progress, pleth is not None and (pleth.quality, pleth.good_since),
+               self.leads_off, id(self.limits))
+        if key != self._rhythm_key:
+            self._rhythm_key = key
+            self._rhythm = assess(fresh, pleth, self.limits, self.leads_off) if fresh else _NO_RHYTHM
+        return self._rhythm
 
     def _fresh_numerics(self, now: float) -> _Latest:
         if self.numerics.at is None or now - self.numerics.at > NUMERICS_STALE_S:
             return _Latest()
         return self.numerics
 
+    def _pleth_fresh(self, now: float) -> bool:
+        return self._pleth.fs > 0 and self._fresh(self._pleth.last_arrival, now)
+
     def heart_rate(self, now: float) -> tuple[float | None, str | None]:
         """The heart rate WardWatch trusts now and where it comes from: ecg, device or pleth."""
-        ecg = self.primary_ecg
-        if ecg is not None and not self.leads_off and self._ecg_fresh(ecg, now):
-            rate = ecg.heart_rate()
-            if rate is not None:
-                return rate, "ecg"
+        state = self.rhythm_state(now)
+        pleth_rate = None
+        if self._pleth_fresh(now) and not self.probe_off and self._pleth.quality == "good":
+            pleth_rate = self._pleth.rate
+        if state.hr is not None and not self.leads_off:
+            if pleth_rate is not None and abs(state.hr - pleth_rate) > RATE_DISAGREEMENT * pleth_rate:
+                return pleth_rate, "pleth"  # a regular pulse contradicts the ECG count (double or missed beats)
+            return state.hr, "ecg"
         num = self._fresh_numerics(now)
         if num.hr is not None and not self.leads_off:
             return num.hr, "device"
         if num.pr is not None and not self.probe_off:
             return num.pr, "pleth"
+        if pleth_rate is not None:
+            return pleth_rate, "pleth"
         return None, None
 
     def vitals(self, now: float) -> dict[str, Any]:
         hr, source = self.heart_rate(now)
         num = self._fresh_numerics(now)
-        ecg = self.primary_ecg
+        state = self.rhythm_state(now)
+        pleth_on = self._pleth_fresh(now)
         return {
             "t": now,
             "hr": _round(hr),
             "hr_source": source,
             "spo2": _round(num.spo2) if not self.probe_off else None,
             "pr": _round(num.pr) if not self.probe_off else None,
-            "rhythm": self._rhythm(hr, source),
-            "ecg_quality": ecg.quality if ecg is not None and self._ecg_fresh(ecg, now) else None,
-            "pleth_quality": self._pleth.quality if self._pleth.fs else None,
+            "rhythm": state.rhythm if source == "ecg" or state.rhythm in _LETHAL else None,
+            "ecg_quality": state.quality if any(self._fresh(a.last_arrival, now) for a in self._ecg.values()) else None,
+            "pleth_quality": self._pleth_quality(now) if pleth_on else None,
             "leads_off": self.leads_off,
             "probe_off": self.probe_off,
+            "pleth_rate": _round(self._pleth.rate) if pleth_on and not self.probe_off else None,
+            "pi": (round(self._pleth.pi, 2) if self._pleth.pi is not None else None) if pleth_on and not self.probe_off else None,
+            "ecg_leads": {name: a.quality for name, a in self._ecg.items() if self._fresh(a.last_arrival, now)},
         }
 
+    # -- conditions --------------------------------------------------------------------------------------
     def evaluate(self, now: float) -> Iterator[Observation]:
-        """Every condition of this bed, present or not, at station time ``now``."""
-        lim = self.limits
-        hr, source = self.heart_rate(now)
-        num = self._fresh_numerics(now)
-        spo2 = None if self.probe_off else num.spo2
-        yield self._rate_obs("tachycardia", hr, source, lim.hr.high, faster=True, now=now)
-        yield self._rate_obs("bradycardia", hr, source, lim.hr.low, faster=False, now=now)
-        yield self._obs(
-            "spo2_low",
-            spo2 is not None and spo2 < lim.spo2.low,
-            now,
-            spo2,
-            lim.spo2.low,
-            f"SpO2 {spo2 or 0:.0f} < {lim.spo2.low:g} %",
-        )
-        yield self._obs(
-            "desaturation",
-            spo2 is not None and spo2 < lim.spo2.desat,
-            now,
-            spo2,
-            lim.spo2.desat,
-            f"SpO2 {spo2 or 0:.0f} < {lim.spo2.desat:g} %",
-        )
-        yield from self._asystole(now)
-        ecg = self.primary_ecg
-        ecg_fresh = ecg is not None and self._ecg_fresh(ecg, now)
-        flat = ecg_fresh and ecg is not None and ecg.quality == EcgQuality.FLAT
-        yield self._obs("leads_off", self.online and (self.leads_off or flat), now, message="ECG leads off")
-        noisy = ecg_fresh and ecg is not None and ecg.quality == EcgQuality.NOISY and not self.leads_off
-        yield self._obs("ecg_signal_poor", self.online and noisy, now, message="ECG signal poor")
-        yield self._obs("probe_off", self.online and self.probe_off, now, message="SpO2 probe off")
-        yield self._obs("device_offline", not self.online, now, message="monitor offline (last will)")
-
-    def _asystole(self, now: float) -> Iterator[Observation]:
-        ecg = self.primary_ecg
-        lim = self.limits.arrhythmia
-        if ecg is None or not self._ecg_fresh(ecg, now) or self.leads_off or ecg.quality != EcgQuality.GOOD:
-            yield self._obs("asystole", False, now)
+        """The conditions of this bed at station time ``now``: those present or recently present, and all of
+        them once per ``SWEEP_S`` (see the module docstring)."""
+        table = self._conditions(now)
+        recent = self._recent
+        starting = self.first_seen is None or now - self.first_seen <= HOLD_S  # e.g. alarms restored after a restart
+        if starting or self._last_sweep is None or now - self._last_sweep >= SWEEP_S or now < self._last_sweep:
+            self._last_sweep = now
+            kinds: Iterable[str] = table
+        elif recent:
+            kinds = list(recent)
+        else:
             return
-        since = ecg.seconds_since_beat()
-        present = since is not None and since >= lim.asystole_s and len(ecg.beats) > 0
-        onset = ecg.station_time_of(ecg.beats[-1].sample) if present and ecg.beats else None
-        yield Observation(
-            self.bed,
-            "asystole",
-            present,
-            now,
-            value=since,
-            limit=lim.asystole_s,
-            message=f"no QRS for {since or 0:.1f} s",
-            onset=onset,
-        )
+        for kind in kinds:
+            finding = table[kind]
+            if finding.present:
+                recent[kind] = now
+            elif now - recent.get(kind, now) > HOLD_S:
+                del recent[kind]
+            yield Observation(
+                self.bed, kind, finding.present, now, value=_round(finding.value), limit=finding.limit,
+                message=finding.message, onset=finding.onset,
+            )
 
-    # -- helpers -----------------------------------------------------------------------------------------
-    def _rate_obs(
-        self, kind: str, hr: float | None, source: str | None, limit: float, *, faster: bool, now: float
-    ) -> Observation:
+    def _conditions(self, now: float) -> dict[str, Finding]:
+        """Every condition's finding; recomputed only when an input changed or a freshness limit passed."""
+        if not self._dirty and now < self._recheck_at and self._table_limits is self.limits:
+            return self._table
+        self._table = self._compute(now)
+        self._table_limits = self.limits
+        self._dirty = False
+        for kind, finding in self._table.items():
+            if finding.present:
+                self._recent[kind] = now  # a condition that has just appeared is observed at once
+        stale = [t + NUMERICS_STALE_S for t in (self.numerics.at, self._pleth.last_arrival,
+                                                *(a.last_arrival for a in self._ecg.values())) if t is not None]
+        self._recheck_at = min((t for t in stale if t >= now), default=float("inf"))
+        return self._table
+
+    def _compute(self, now: float) -> dict[str, Finding]:
+        lim = self.limits
+        state = self.rhythm_state(now)
+        out: dict[str, Finding] = dict.fromkeys(CONDITIONS, ABSENT)
+        for kind in _RHYTHM_KINDS:
+            finding = state.findings.get(kind)
+            if finding is not None:
+                out[kind] = finding
+        hr, source = self.heart_rate(now)
+        if hr is not None:
+            out["tachycardia"] = self._rate_finding(hr, source, lim.hr.high, faster=True)
+            out["bradycardia"] = self._rate_finding(hr, source, lim.hr.low, faster=False)
+        spo2 = self._spo2_alarm if self._fresh_numerics(now).at is not None else None
+        if spo2 is not None and not self.probe_off:
+            if self._sat is not None and lim.spo2.satseconds > 0:
+                st = self._sat.state
+                if st.present:
+                    out["spo2_low"] = Finding(
+                        True, spo2, lim.spo2.low,
+                        f"SpO2 {spo2:.0f} < {lim.spo2.low:g} % ({st.integral:.0f} of {lim.spo2.satseconds:g} "
+                        f"SatSeconds, {st.violations} dips in 60 s)", st.onset,
+                    )
+            elif spo2 < lim.spo2.low:
+                out["spo2_low"] = Finding(True, spo2, lim.spo2.low, f"SpO2 {spo2:.0f} < {lim.spo2.low:g} %")
+            if spo2 < lim.spo2.desat:
+                out["desaturation"] = Finding(True, spo2, lim.spo2.desat, f"SpO2 {spo2:.0f} < {lim.spo2.desat:g} %")
+        if not self.online:
+            out["leads_off"] = out["ecg_signal_poor"] = ABSENT
+            out["device_offline"] = _OFFLINE
+        elif self.leads_off:
+            out["leads_off"] = _LEADS_OFF
+        if self.online and self.probe_off:
+            out["probe_off"] = _PROBE_OFF
+        out["pleth_signal_poor"] = self._pleth_poor(now)
+        return out
+
+    def _rate_finding(self, hr: float, source: str | None, limit: float, *, faster: bool) -> Finding:
         """Tachy-/bradycardia. The HR shown is a robust median over several beats, so it crosses a limit a
         couple of seconds after the beats did; with an ECG the condition's onset is dated back to the first
         beat of the run beyond the limit, so the alarm-condition delay counts from when it really began."""
-        present = hr is not None and (hr > limit if faster else hr < limit)
+        if not (hr > limit if faster else hr < limit):
+            return ABSENT
         onset = None
         ecg = self.primary_ecg
-        if present and source == "ecg" and ecg is not None:
+        if source == "ecg" and ecg is not None:
             onset = ecg.rate_run_onset(faster, limit)
         sign = ">" if faster else "<"
-        message = f"HR {hr or 0:.0f} {sign} {limit:g} bpm ({source})"
-        return Observation(self.bed, kind, present, now, value=_round(hr), limit=limit, message=message, onset=onset)
+        return Finding(True, hr, limit, f"HR {hr:.0f} {sign} {limit:g} bpm ({source})", onset)
 
-    def _obs(
-        self,
-        kind: str,
-        present: bool,
-        now: float,
-        value: float | None = None,
-        limit: float | None = None,
-        message: str = "",
-    ) -> Observation:
-        return Observation(self.bed, kind, bool(present), now, value=_round(value), limit=limit, message=message)
+    def pleth_follows_ecg(self, now: float) -> bool:
+        """Whether the recent pleth pulses each follow an ECG beat of a readable lead by 0.05-0.6 s (pulse
+        transit): an irregular pleth that is simply the pulse of an irregular rhythm (AF), not artefact."""
+        p = self._pleth
+        state = self.rhythm_state(now)
+        lead = self._ecg.get(state.lead) if state.lead is not None else None
+        if lead is None or not p.fs or p.last_arrival is None:
+            return False
+        t_end = p.t_end
+        pulses = [p.station_time_at(t) for t in p.pulses if t >= t_end - 8.0]
+        if len(pulses) < 4:
+            return False
+        beats = [b.t_station for b in lead.beats]
+        matched = sum(1 for t in pulses if any(0.05 <= t - b <= 0.6 for b in beats))
+        return matched >= 0.8 * len(pulses)
+
+    def _pleth_poor(self, now: float) -> Finding:
+        p = self._pleth
+        if not self.online or self.probe_off or p.quality == "good" or not self._pleth_fresh(now):
+            return ABSENT
+        if self._probe_on_at is not None and now - self._probe_on_at < PLETH_POOR_S:
+            return ABSENT  # the probe was just put back on: give the pleth time to settle
+        bad = p.bad_since is not None and p.t_end - p.bad_since >= PLETH_POOR_S and not self.pleth_follows_ecg(now)
+        flat = p.quality == "flat" and p.t_end >= PLETH_POOR_S
+        return Finding(bad or flat, message="SpO2 signal poor" + (" (no pulse signal)" if flat else ""))
+
+    def _pleth_quality(self, now: float) -> str:
+        quality = self._pleth.quality
+        if quality == "noisy" and self.pleth_follows_ecg(now):
+            return "good"  # the pulse of an irregular rhythm
+        return quality
+
+    def _update_spo2(self, now: float) -> None:
+        num = self.numerics
+        spo2 = None if self.probe_off else num.spo2
+        artefact = self._pleth_fresh(now) and self._pleth_quality(now) == "noisy"
+        self._spo2_alarm = self._hold.value(now, spo2, artefact)
+        area = self.limits.spo2.satseconds
+        if area > 0:
+            if self._sat is None or self._sat.area != area:
+                self._sat = SatSeconds(area)
+            self._sat.update(now, self._spo2_alarm, self.limits.spo2.low)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def _fresh(self, last_arrival: float | None, now: float) -> bool:
+        return last_arrival is not None and now - last_arrival <= NUMERICS_STALE_S
 
     def _ecg_fresh(self, ecg: EcgAnalyzer, now: float) -> bool:
-        return ecg.last_arrival is not None and now - ecg.last_arrival <= NUMERICS_STALE_S
-
-    def _rhythm(self, hr: float | None, source: str | None) -> str | None:
-        if source != "ecg" or hr is None:
-            return None
-        if hr > self.limits.hr.high:
-            return "sinus_tachycardia"
-        if hr < self.limits.hr.low:
-            return "sinus_bradycardia"
-        return "sinus"
+        return self._fresh(ecg.last_arrival, now)
 
     def _seen(self, now: float) -> None:
         if self.first_seen is None:
             self.first_seen = now
         self.last_seen = now
-        self.online = True
+        if not self.online:
+            self.online = True
+            self._dirty = True
 
     def _consume(self, key: tuple[str, str], items: list[Segment | Drop]) -> Iterator[WaveFrame]:
         stream, lead = key
@@ -275,9 +411,13 @@ class BedMonitor:
                 analyzer = self._ecg.get(lead)
                 if analyzer is None:
                     analyzer = self._ecg[lead] = EcgAnalyzer(lead)
+                before = analyzer.version
                 analyzer.process(item)
+                self._dirty = self._dirty or analyzer.version != before or item.restart
             else:
+                before = self._pleth.version
                 self._pleth.process(item)
+                self._dirty = self._dirty or self._pleth.version != before or item.restart
             if item.gap:
                 self.drops.append((stream, "gap"))
             yield WaveFrame(self.bed, stream, lead or None, self._frame_t0(key, item), item.fs, item.samples, item.gap)
@@ -290,6 +430,12 @@ class BedMonitor:
         if seg.restart or base is None or abs(base - by_arrival) > 2.0:
             base = self._wave_base[key] = by_arrival
         return base + seg.start / seg.fs
+
+
+_LETHAL = frozenset({"ventricular_fibrillation", "ventricular_tachycardia", "asystole"})
+_OFFLINE = Finding(True, message="monitor offline (last will)")
+_LEADS_OFF = Finding(True, message="ECG leads off")
+_PROBE_OFF = Finding(True, message="SpO2 probe off")
 
 
 def _round(value: float | None) -> float | None:

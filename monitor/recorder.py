@@ -26,7 +26,7 @@ import logging
 import math
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from alarms.catalog import STATION
@@ -35,7 +35,18 @@ from ingest.contract import BED_ID_RE
 from monitor import __version__
 from monitor.errors import WardWatchError
 from monitor.messages import Message, Status
-from store.codec import FAST, Entry, Marker, canonical, canonical_time, encode_entries, encode_vitals
+from store.codec import (
+    FAST,
+    SMALL,
+    Entry,
+    Marker,
+    canonical,
+    canonical_time,
+    decode_entries,
+    decode_vitals,
+    encode_entries,
+    encode_vitals,
+)
 from store.db import Database, Writer
 from store.recording import BLOCK_S, Session, SessionStore, new_session_id
 
@@ -124,14 +135,14 @@ class Recorder:
         self.flush()
         self._jobs.put(None)
         if self._encoder is not None:
-            self._encoder.join(30)
+            self._encoder.join(120)
         assert self.writer is not None
         self.writer.flush()
         self.writer.close()
         self.store.close()
         self.store = None
 
-    def flush(self, timeout: float = 10.0) -> bool:
+    def flush(self, timeout: float = 60.0) -> bool:
         """Wait until everything handed over so far is committed (tests, API reads after a write)."""
         if self.writer is None:
             return False
@@ -234,7 +245,8 @@ class Recorder:
             if s.open_reason != "auto":
                 raise SessionConflict(f"{bed} is admitted (session {s.id}); discharge it first")
             s.open_reason, s.opened_by, s.label = "admit", user, label
-            self._submit(lambda cur: self._claim(cur, s, now))
+            snapshot = replace(s)
+            self._submit(lambda cur: self._claim(cur, snapshot, now))
             return s
         self._discharged.pop(bed, None)
         return self._open(bed, now, "admit", user, label).session
@@ -264,7 +276,8 @@ class Recorder:
                 raise NoSession(f"{(bed or '')[:40]} has no open session")
             session = live.session
         else:
-            session = next((lv.session for lv in self.live.values() if lv.session.id == session_id), None) or \
+            lives = list(self.live.values())  # may run in a worker thread: take a copy
+            session = next((lv.session for lv in lives if lv.session.id == session_id), None) or \
                 self.store.session(session_id)
         when = now if t is None else float(t)
         end = session.closed_at if session.closed_at is not None else now
@@ -300,7 +313,8 @@ class Recorder:
             settings=self._settings_now(bed),
         )
         live = self.live[bed] = _Live(session)
-        self._submit(lambda cur: self._opened(cur, session))
+        snapshot = replace(session, settings=dict(session.settings))  # the writer runs later: freeze what it writes
+        self._submit(lambda cur: self._opened(cur, snapshot))
         log.info("session %s opened (%s) on bed %s", session.id, reason, bed)
         return live
 
@@ -332,7 +346,8 @@ class Recorder:
         s.closed_at, s.close_reason, s.closed_by, s.last_data_at = now, reason, user, live.last_data
         self.live.pop(s.bed, None)
         self._jobs.put(("compact", s.id, None, live.block_first_seq))
-        self._submit(lambda cur: self._closed(cur, s))
+        snapshot = replace(s)
+        self._submit(lambda cur: self._closed(cur, snapshot))
         log.info("session %s closed (%s) on bed %s", s.id, reason, s.bed)
 
     def _close_left_open(self, s: Session) -> None:
@@ -364,7 +379,7 @@ class Recorder:
     def _encode_loop(self) -> None:
         """The encoder thread: encodes blocks outside any transaction, keeps the hot entries of each session
         until they are compacted, and hands ready rows to the writer, in order."""
-        pending: dict[str, list[tuple[int, list[Entry], list[dict[str, Any]]]]] = {}
+        pending: dict[str, list[tuple[int, bytes, bytes | None]]] = {}
         while True:
             job = self._jobs.get()
             if job is None:
@@ -386,8 +401,10 @@ class Recorder:
             job[1].set()
         elif kind == "hot":
             _, sid, seq, entries, vitals = job
-            pending.setdefault(sid, []).append((seq, entries, vitals))
             row = _row(entries, vitals, FAST)
+            # keep the encoded bytes, not the entries: a growing heap of message objects would make the
+            # garbage collector's full passes (run from whichever thread allocates: the live path) slow
+            pending.setdefault(sid, []).append((seq, row.data, row.vitals))
             writer.submit(lambda cur: _insert(cur, sid, seq, 0, row))
         elif kind == "compact":
             _, sid, up_to, first_seq = job
@@ -398,8 +415,8 @@ class Recorder:
                 del pending[sid]
             if not take:
                 return
-            entries = [e for p in take for e in p[1]]
-            vitals = [v for p in take for v in p[2]]
+            entries = [e for p in take for e in decode_entries(p[1])]
+            vitals = [v for p in take if p[2] is not None for v in decode_vitals(p[2])]
             row = _row(entries, vitals, None)
             last_seq = take[-1][0]
             seq0 = take[0][0]
@@ -461,10 +478,7 @@ class _Row:
 
 def _row(entries: list[Entry], vitals: list[dict[str, Any]], compressor: int | None) -> _Row:
     times = [t for t, _ in entries] + [v["t"] for v in vitals]
-    if compressor is None:
-        from store.codec import SMALL
-
-        compressor = SMALL
+    compressor = SMALL if compressor is None else compressor
     return _Row(
         min(times),
         max(times),

@@ -122,6 +122,9 @@ class StreamAssembler:
         return int(round(delta))
 
     def _is_duplicate(self, chunk: WaveChunk) -> bool:
+        if (chunk.seq is not None and self.last_seq is not None and chunk.seq == self.last_seq + 1
+                and abs(chunk.ts - self.next_ts) * self.fs < 1.5):
+            return False  # the common case, the next chunk in order: no need to scan the recent ones
         for ts, seq in self._recent:
             if chunk.seq is not None and seq is not None:
                 if seq == chunk.seq and abs(ts - chunk.ts) * self.fs < 1.5:

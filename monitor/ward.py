@@ -45,7 +45,8 @@ def _delays(limits: Limits) -> dict[str, float]:
     return {
         "tachycardia": limits.hr.high_delay_s,
         "bradycardia": limits.hr.low_delay_s,
-        "spo2_low": limits.spo2.low_delay_s,
+        # with a SatSeconds area the bed itself decides when SpO2 low is an alarm (monitor/signal/spo2.py)
+        "spo2_low": 0.0 if limits.spo2.satseconds > 0 else limits.spo2.low_delay_s,
         "desaturation": limits.spo2.desat_delay_s,
         "atrial_fibrillation": limits.arrhythmia.af_delay_s,
     }

@@ -18,7 +18,8 @@ Decoding multiplies the stored integers by the same quanta, so live and replay s
 a reorder flush on a tick, an acknowledgement, a limit change), and writes them column by column: kinds,
 arrival deltas, per-stream sample deltas (first or second order, whichever is smaller, divided by their
 common factor), zig-zag varints, then zlib (hot blocks) or LZMA (compacted blocks). ``encode_vitals``
-stores the 1 Hz derived values the same way (numbers at 0.1, everything else through a string table).
+stores the 1 Hz derived values the same way (numbers with the decimals they have, 1 to 3; everything else through
+a string table).
 """
 
 from __future__ import annotations
@@ -382,7 +383,8 @@ def decode_entries(blob: bytes) -> list[Entry]:
 
 # -- vitals ------------------------------------------------------------------------------------------------
 def encode_vitals(rows: Sequence[dict[str, Any]], compressor: int = SMALL) -> bytes:
-    """1 Hz derived values (``BedMonitor.vitals``): each row has ``t``; numbers at 0.1, the rest by value."""
+    """1 Hz derived values (``BedMonitor.vitals``): each row has ``t``; numbers with up to 3 decimals (as many as
+    the column needs), the rest (strings, booleans, lists, objects) by value through a string table."""
     columns: list[str] = []
     for row in rows:
         for key in row:
@@ -394,15 +396,25 @@ def encode_vitals(rows: Sequence[dict[str, Any]], compressor: int = SMALL) -> by
     times = [_ms(r["t"]) for r in rows]
     t0 = times[0] if times else 0
     body.ints(np.diff(np.asarray(times, dtype=np.int64), prepend=np.int64(0)))
+    per: dict[str, int] = {}
     for col in columns:
         values = [r.get(col) for r in rows]
         if col in numeric:
-            body.section(varint_encode(_nullable(values, NUMERIC_QUANTUM)))
+            per[col] = _decimals([v for v in values if v is not None])
+            body.section(varint_encode(_nullable(values, 10.0 ** -per[col])))
         else:
             codes = [strings.setdefault(json.dumps(v), len(strings)) for v in values]
             body.ints(codes)
-    header = {"t0": t0, "columns": columns, "numeric": numeric, "strings": list(strings)}
+    header = {"t0": t0, "columns": columns, "numeric": numeric, "decimals": per, "strings": list(strings)}
     return _pack(header, body.getvalue(), compressor)
+
+
+def _decimals(values: list[float]) -> int:
+    """Decimal places (1 to 3) that keep every value: derived values are rounded by their producer."""
+    for places in (1, 2):
+        if all(abs(round(v * 10**places) - v * 10**places) < 1e-6 for v in values):
+            return places
+    return 3
 
 
 def decode_vitals(blob: bytes) -> list[dict[str, Any]]:
@@ -411,9 +423,10 @@ def decode_vitals(blob: bytes) -> list[dict[str, Any]]:
     n = times.size
     strings = [json.loads(s) for s in header["strings"]]
     cols: dict[str, list[Any]] = {}
+    decimals = header.get("decimals", {})
     for col in header["columns"]:
         if col in header["numeric"]:
-            cols[col] = _from_nullable(varint_decode(body.section(), n), 10)
+            cols[col] = _from_nullable(varint_decode(body.section(), n), 10 ** decimals.get(col, 1))
         else:
             cols[col] = [strings[c] for c in body.ints(n).tolist()]
     names = header["columns"]

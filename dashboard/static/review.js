@@ -149,10 +149,11 @@ class SessionReview {
     }));
     const items = [];
     for (const e of this.events.events) {
-      if (e.kind === "alarm" && e.name !== "acknowledged") continue;
-      const what = e.kind === "alarm" ? `${e.alarm.type.replace(/_/g, " ")} acknowledged` :
+      if (e.kind === "alarm" && !["acknowledged", "latched", "reactivated"].includes(e.name)) continue;
+      const what = e.kind === "alarm" ? `${e.alarm.type.replace(/_/g, " ")} ${e.name}` :
         `session ${e.name}${e.label ? `: ${e.label}` : ""}`;
-      items.push({ t: e.t, kind: e.kind === "alarm" ? "ack" : "session", text: what, user: e.user });
+      const kind = e.kind === "alarm" ? (e.name === "acknowledged" ? "ack" : "alarm") : "session";
+      items.push({ t: e.t, kind, text: what, user: e.user });
     }
     for (const n of this.events.annotations) items.push({ t: n.t, kind: "annotation", text: n.text, user: n.user });
     for (const a of this.events.actions) {

@@ -200,7 +200,8 @@ def _text(report: dict[str, Any], result: ReplayResult) -> str:
 
         c = report["comparison"]
         table = Comparison(c["identical"], [TypeDiff(**t) for t in c["types"]])
-        lines.append(f"\ncompared with {report['baseline']} ({c['baseline_alarms']} -> {c['candidate_alarms']} alarms):")
+        lines.append(f"\ncompared with {report['baseline']} "
+                     f"({c['baseline_alarms']} -> {c['candidate_alarms']} alarms):")
         lines.append(table.table(report["baseline"], "replay"))
     return "\n".join(lines)
 

@@ -19,6 +19,9 @@ def add_station_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic-root", help="MQTT topic root (default vitals)")
     parser.add_argument("--profile", help="limits profile for new beds (default ketamine-infusion)")
     parser.add_argument("--data-dir", help="where the station keeps its files (default ./var)")
+    parser.add_argument("--store", metavar="URL", help="database: sqlite:///path or postgresql://... "
+                        "(default sqlite under --data-dir; env WARDWATCH_DATABASE)")
+    parser.add_argument("--retention-h", type=float, help="keep recordings this many hours (default 96)")
 
 
 def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
@@ -31,6 +34,8 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
             "topic_root": args.topic_root,
             "profile": args.profile,
             "data_dir": args.data_dir,
+            "database": getattr(args, "store", None),
+            "retention_h": getattr(args, "retention_h", None),
             **extra,
         }.items()
         if value is not None

@@ -65,7 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_report)
 
     for name, value in (("pin", True), ("unpin", False)):
-        p = actions.add_parser(name, help=f"{name} a session ({'keep it beyond' if value else 'back under'} the retention)")
+        what = "keep it beyond" if value else "back under"
+        p = actions.add_parser(name, help=f"{name} a session ({what} the retention)")
         p.add_argument("session")
         p.set_defaults(handler=_pin, pinned=value)
 

@@ -10,7 +10,8 @@ Signals (causal, second-order-section Butterworth filters, state initialised fro
 
 * ``wide``: 1-30 Hz band-pass, the ECG without baseline wander and mains/EMG (morphology, VF)
 * ``low``: 2-9 Hz band-pass, where ventricular fibrillation/flutter puts its energy (3-7 Hz)
-* ``hf``: 15-40 Hz band-pass (capped at 0.45 fs), where QRS edges and muscle noise live
+* ``hf``: the QRS detector's 15-40 Hz RMS row (``QrsFilterBank.HF``), passed in with the samples; its
+  square's mean over a window is the 15-40 Hz power (QRS edges and muscle noise live there)
 
 Feature definitions are in docs/algorithms.md ("Signal quality", "Ventricular fibrillation").
 """
@@ -25,7 +26,7 @@ import numpy as np
 from monitor.errors import ConfigError
 from monitor.signal.filters import SampleBuffer, SosFilter, design_bandpass
 
-__all__ = ["BlockFeatures", "EcgFeatureBank"]
+__all__ = ["BlockFeatures", "EcgFeatureBank", "envelope_floor", "periodicity"]
 
 _WIDE, _LOW, _HF, _RAW = 0, 1, 2, 3
 
@@ -39,8 +40,10 @@ class BlockFeatures:
     ``low_ratio``: power in 2-9 Hz / power in 1-30 Hz; ``hf_ratio``: RMS 15-40 Hz / RMS 1-30 Hz;
     ``busy``: fraction of the window where the wide band exceeds 20 % of its maximum (TCSC-like: high
     when there is no isoelectric baseline); ``leak``: Kuo-Dillman VF-filter leakage (low for a
-    sinusoid-like signal); ``wander``: peak-to-peak of the 0.25 s means of the raw signal over 2 s (mV).
-    ``leak`` is 1.0 when it was not computed (``low_ratio`` or ``busy`` too small to matter).
+    sinusoid-like signal); ``wander``: peak-to-peak of the 0.25 s means of the raw signal over 2 s (mV);
+    ``freq``: the wide band's mean frequency (Hz), ``fs / (2 N)`` with N the VF filter's half period.
+    ``busy`` and ``freq`` are 0.0 and ``leak`` 1.0 when they were not computed (``hf_ratio`` too large or
+    ``busy`` too small for the window to be VF-like).
     """
 
     end: int
@@ -52,6 +55,7 @@ class BlockFeatures:
     busy: float
     leak: float
     wander: float
+    freq: float = 0.0
 
 
 class EcgFeatureBank:
@@ -68,7 +72,6 @@ class EcgFeatureBank:
         self._short = min(self.window, 2 * self.block)
         self._wide = SosFilter(design_bandpass(fs, 1.0, 30.0))
         self._low = SosFilter(design_bandpass(fs, 2.0, 9.0))
-        self._hf = SosFilter(design_bandpass(fs, 15.0, 40.0))
         self._buf = SampleBuffer(4, keep=self.window + self.block)
         self._pending: list[np.ndarray] = []
         self._n_pending = 0
@@ -91,30 +94,31 @@ class EcgFeatureBank:
         self._n_pending = 0
         self._start = self._n
         self._buf.clear(self._n)
-        for f in (self._wide, self._low, self._hf):
+        for f in (self._wide, self._low):
             f.reset()
 
-    def process(self, x: np.ndarray) -> list[BlockFeatures]:
-        """Feed samples (mV, finite); returns the features of every block completed by them."""
+    def process(self, x: np.ndarray, hf_rms: np.ndarray) -> list[BlockFeatures]:
+        """Feed samples (mV, finite) with the detector's 15-40 Hz RMS of the same samples; returns the
+        features of every block completed by them."""
         if x.size == 0:
             return []
-        self._pending.append(x)
+        self._pending.append(np.vstack((x, hf_rms)))
         self._n_pending += x.size
         if self._n_pending < self.block:
             return []
-        joined = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
-        take = (joined.size // self.block) * self.block
-        rest = joined[take:]
-        self._pending = [rest] if rest.size else []
-        self._n_pending = rest.size
-        return self._blocks(joined[:take])
+        joined = np.concatenate(self._pending, axis=1) if len(self._pending) > 1 else self._pending[0]
+        take = (joined.shape[1] // self.block) * self.block
+        rest = joined[:, take:]
+        self._pending = [rest] if rest.shape[1] else []
+        self._n_pending = rest.shape[1]
+        return self._blocks(joined[0, :take], joined[1, :take])
 
     # -----------------------------------------------------------------------------------------
-    def _blocks(self, x: np.ndarray) -> list[BlockFeatures]:
+    def _blocks(self, x: np.ndarray, hf_rms: np.ndarray) -> list[BlockFeatures]:
         rows = np.empty((4, x.size))
         rows[_WIDE] = self._wide.process(x)
         rows[_LOW] = self._low.process(x)
-        rows[_HF] = self._hf.process(x)
+        rows[_HF] = hf_rms
         rows[_RAW] = x
         self._buf.append(rows)
         out = []
@@ -130,10 +134,11 @@ class EcgFeatureBank:
         top, bottom = float(raw.max()), float(raw.min())
         ptp = top - bottom
         tol = 0.002 * ptp + 1e-9
-        rail = float(np.count_nonzero((raw >= top - tol) | (raw <= bottom + tol))) / raw.size if ptp > 0 else 1.0
+        stuck = np.count_nonzero(raw >= top - tol) + np.count_nonzero(raw <= bottom + tol)
+        rail = float(stuck) / raw.size if ptp > 0 else 1.0
         q = self._quarter
         usable = (raw.size // q) * q
-        means = raw[raw.size - usable :].reshape(-1, q).mean(axis=1)
+        means = raw[raw.size - usable :].reshape(-1, q).sum(axis=1) / q
         wander = float(means.max() - means.min()) if means.size else 0.0
         wide = self._buf.view(_WIDE, lo, end)
         power = float(np.dot(wide, wide))
@@ -145,26 +150,63 @@ class EcgFeatureBank:
             return BlockFeatures(end, ptp, rail, amp, 0.0, 0.0, 0.0, 1.0, wander)
         low_ratio = float(np.dot(low, low)) / power
         hf_ratio = math.sqrt(float(np.dot(hf, hf)) / power)
-        mag = np.abs(wide)
-        busy = float(np.count_nonzero(mag > 0.2 * float(mag.max()))) / n
-        leak = 1.0
-        if low_ratio >= 0.6 and busy >= 0.2:  # only then can it be VF-like: compute the costlier leakage
-            leak = _leakage(wide, mag, self.fs)
-        return BlockFeatures(end, ptp, rail, amp, low_ratio, hf_ratio, busy, leak, wander)
+        busy, leak, freq = 0.0, 1.0, 0.0
+        if hf_ratio <= 0.3:  # no sharp QRS edges: only then can it be VF-like; compute the costlier features
+            mag = np.abs(wide)
+            busy = float(np.count_nonzero(mag > 0.2 * float(mag.max()))) / n
+            if busy >= 0.2:
+                leak, half = _leakage(wide, mag)
+                freq = self.fs / (2.0 * half) if half else 0.0
+        return BlockFeatures(end, ptp, rail, amp, low_ratio, hf_ratio, busy, leak, wander, freq)
 
 
-def _leakage(x: np.ndarray, mag: np.ndarray, fs: float) -> float:
+def _leakage(x: np.ndarray, mag: np.ndarray) -> tuple[float, int]:
     """Kuo & Dillman's VF filter: a notch at the signal's mean frequency; the fraction that leaks through.
 
     ``N = round(pi * sum|x| / sum|dx| + 0.5)`` is half the mean period in samples; the leakage is
     ``sum|x_i + x_(i-N)| / sum(|x_i| + |x_(i-N)|)``: near 0 for a sinusoid, near 1 for spiky beats.
+    Returns the leakage and N.
     """
-    dx = float(np.abs(np.diff(x)).sum())
+    dx = float(np.abs(x[1:] - x[:-1]).sum())
     if dx <= 0.0:
-        return 1.0
+        return 1.0, 0
     half = int(math.floor(math.pi * float(mag.sum()) / dx + 0.5))
     if not 1 <= half < x.size // 2:
-        return 1.0
+        return 1.0, 0
     num = float(np.abs(x[half:] + x[:-half]).sum())
     den = float(mag[half:].sum() + mag[:-half].sum())
-    return num / den if den > 0 else 1.0
+    return (num / den if den > 0 else 1.0), half
+
+
+def envelope_floor(envelope: np.ndarray, q: float = 0.2) -> float:
+    """The ``q`` quantile of an envelope over its maximum: small when QRS complexes rise out of a quiet
+    baseline, large for the continuous activity of fibrillation (or noise)."""
+    if envelope.size == 0:
+        return 0.0
+    top = float(envelope.max())
+    if top <= 0.0:
+        return 0.0
+    k = int(q * (envelope.size - 1))
+    return float(np.partition(envelope, k)[k]) / top
+
+
+def periodicity(envelope: np.ndarray, fs: float, min_lag_s: float = 0.33, max_lag_s: float = 2.0, rate: float = 25.0) -> float:
+    """Largest normalised autocorrelation of a (QRS-detection) envelope at lags ``min_lag_s``-``max_lag_s``,
+    after averaging it down to ``rate`` Hz. Close to 1 for beats at a steady pace (the envelope repeats every
+    cycle, or every other cycle in bigeminy), low for fibrillation, whose envelope has no period in that range
+    (ventricular flutter's own period, 0.2-0.25 s, lies below ``min_lag_s``)."""
+    step = max(1, int(round(fs / rate)))
+    n = envelope.size // step
+    if n < 4:
+        return 0.0
+    e = envelope[envelope.size - n * step :].reshape(n, step).sum(axis=1)
+    e = e - e.sum() / n
+    energy = float(np.dot(e, e))
+    if energy <= 0.0:
+        return 0.0
+    lo, hi = max(1, int(round(min_lag_s * rate))), min(n - 2, int(round(max_lag_s * rate)))
+    if hi < lo:
+        return 0.0
+    full = np.correlate(e, e, "full")[n - 1 + lo : n + hi]
+    lags = np.arange(lo, hi + 1)
+    return float((full * n / (n - lags)).max() / energy)

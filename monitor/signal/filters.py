@@ -98,7 +98,10 @@ class MovingAverage:
             return x * self._b[0]
         joined = np.concatenate((self._tail, x), axis=1)
         self._tail = joined[:, joined.shape[1] - self._tail.shape[1] :]
-        return np.vstack([np.convolve(row, self._b, "valid") for row in joined])
+        out = np.empty(x.shape)
+        for i in range(x.shape[0]):
+            out[i] = np.convolve(joined[i], self._b, "valid")
+        return out
 
 
 class QrsFilterBank:
@@ -137,10 +140,15 @@ class QrsFilterBank:
         if x.size == 0:
             return out
         bp = self._bp.process(x)
-        slope = np.diff(bp, prepend=bp[0] if self._prev is None else self._prev) * self.fs
+        slope = np.empty(x.size)
+        slope[0] = bp[0] - (bp[0] if self._prev is None else self._prev)
+        np.subtract(bp[1:], bp[:-1], out=slope[1:])
+        slope *= self.fs
         self._prev = float(bp[-1])
         hf = self._hf.process(x)
-        power = np.vstack((slope * slope, hf * hf))
+        power = np.empty((2, x.size))
+        np.multiply(slope, slope, out=power[0])
+        np.multiply(hf, hf, out=power[1])
         rms = np.sqrt(self._ma.process(power))
         out[self.BP] = bp
         out[self.SLOPE] = np.abs(slope)

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from statistics import median
 from dataclasses import dataclass
-
-import numpy as np
 
 from monitor.errors import ConfigError
 
@@ -84,7 +83,7 @@ class HeartRateEstimator:
             return None
         self._rr.append(rr)
         if len(self._rr) >= cfg.min_intervals:
-            self._rate = 60.0 / float(np.median(self._rr))
+            self._rate = 60.0 / median(self._rr)
         return self._rate
 
     def rate_at(self, t: float) -> float | None:

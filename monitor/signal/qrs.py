@@ -127,11 +127,14 @@ class QrsDetector:
         self._refractory, self._t_wave, self._base = s(cfg.refractory_s), s(cfg.t_wave_window_s), s(cfg.base_window_s)
         self._learn, self._relearn = s(cfg.learn_s), s(cfg.relearn_s)
         self._max_latency = int(np.floor(cfg.max_latency_s * fs))
+        self._half = self._samples(0.12)
         self._buf = SampleBuffer(_F.ROWS, keep=max(s(1.0), self._learn) + 2 * self._look + self._base + self._width)
         self._rr: deque[int] = deque(maxlen=cfg.history)
         self._beat_levels: deque[float] = deque(maxlen=cfg.history)
         self._noise_levels: deque[float] = deque(maxlen=cfg.history)
         self._per_mv = per_mv
+        self._spk_key: tuple[float, ...] | None = None
+        self._spk_value = 0.0
         self._n = 0
         #: Rejected candidate peaks that were not refractory repeats or T waves: ``(sample, peak in mV
         #: equivalents, signal level then)``, the newest last. Signal-quality checks count them.
@@ -147,13 +150,18 @@ class QrsDetector:
         """Samples fed so far, gaps included (the absolute index of the next sample)."""
         return self._n
 
+    def rows(self, row: int, lo: int, hi: int) -> np.ndarray:
+        """Filtered samples ``[lo, hi)`` (absolute, clipped to what is held) of one ``QrsFilterBank`` row;
+        the newest ``max(1 s, learn_s)`` or so are held."""
+        return self._buf.view(row, lo, hi)
+
     @property
     def signal_level(self) -> float | None:
         """The current QRS level (geometric mean of the last beats' envelope peaks) in mV equivalents;
         ``None`` while the levels are being learnt."""
         if self._learning or not self._beat_levels:
             return None
-        return math.exp(sum(map(math.log, self._beat_levels)) / len(self._beat_levels)) / self._per_mv
+        return self._spk() / self._per_mv
 
     @property
     def lookahead(self) -> int:
@@ -230,8 +238,33 @@ class QrsDetector:
         j = np.arange(look, look + hi - lo)
         mid = env[j]
         peaks = np.flatnonzero((mid > wmax[j - look]) & (mid >= wmax[j + 1]) & (mid > 0.0))
-        beats = [self._decide(lo + int(i), float(mid[i])) for i in peaks]
+        if peaks.size == 0:
+            return []
+        base, slope, hf = self._candidate_stats(lo + peaks, lo, hi)
+        beats = [
+            self._decide(lo + int(i), float(mid[i]), float(base[k]), float(slope[k]), float(hf[k]))
+            for k, i in enumerate(peaks)
+        ]
         return [b for b in beats if b is not None]
+
+    def _candidate_stats(self, ts: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For candidates at absolute samples ``ts``: the lowest envelope value over the preceding
+        ``base_window_s`` (prominence), the largest slope over the integration window (T-wave test) and the
+        15-40 Hz RMS at the candidate; windows are clipped to the signal held, as single views would be."""
+        reach = max(self._base, self._width)
+        span_lo = lo - reach
+        start = max(span_lo, self._buf.start)
+        pad = start - span_lo
+        env = self._buf.view(_F.ENV, start, hi)
+        slope = self._buf.view(_F.SLOPE, start, hi)
+        if pad:
+            env = np.concatenate((np.full(pad, np.inf), env))
+            slope = np.concatenate((np.full(pad, -np.inf), slope))
+        pos = ts - span_lo
+        base = _window_reduce(np.minimum, env, pos - self._base, pos + 1)
+        smax = _window_reduce(np.maximum, slope, pos - self._width, pos + 1)
+        hf = self._buf.view(_F.HF, start, hi)[pos - pad]
+        return base, smax, hf
 
     # ----------------------------------------------------------------- decision rules
     def _threshold(self, t: int) -> float:
@@ -244,10 +277,18 @@ class QrsDetector:
             if self._silent:  # re-learning after a silence: stay well above the typical (noise) level
                 threshold = max(threshold, cfg.learn_median_factor * float(np.median(recent)))
             return threshold
-        spk = math.exp(sum(map(math.log, self._beat_levels)) / len(self._beat_levels))  # geometric mean
+        spk = self._spk()
         npk = sum(self._noise_levels) / len(self._noise_levels) if self._noise_levels else 0.0
         npk = min(npk, cfg.noise_cap * spk)
         return npk + cfg.threshold_fraction * max(spk - npk, 0.0)
+
+    def _spk(self) -> float:
+        """Geometric mean of the last beat levels (recomputed only when they changed)."""
+        key = tuple(self._beat_levels)
+        if key != self._spk_key:
+            self._spk_key = key
+            self._spk_value = math.exp(sum(map(math.log, self._beat_levels)) / len(self._beat_levels))
+        return self._spk_value
 
     def _finish_learning(self) -> None:
         """Seed the levels from the learning-phase beats that fit the last ``learn_s`` of signal:
@@ -272,7 +313,7 @@ class QrsDetector:
         if elapsed is None or elapsed >= self._t_wave:
             self._noise_since = max(self._noise_since, peak)
 
-    def _decide(self, t: int, peak: float) -> Beat | None:
+    def _decide(self, t: int, peak: float, base: float, slope: float, hf_rms: float) -> Beat | None:
         cfg = self.config
         elapsed = None if self._last_beat is None else t - self._last_beat
         if elapsed is not None and elapsed < self._refractory:
@@ -288,15 +329,13 @@ class QrsDetector:
             lowered = max(cfg.searchback_threshold_factor * threshold, cfg.searchback_noise_ratio * self._noise_since)
             threshold = min(threshold, lowered)
         threshold = max(threshold, self._learn_floor if t < self._learn_until else self._floor)
-        base = float(self._buf.view(_F.ENV, t - self._base, t + 1).min())
         flat = peak - base < cfg.min_prominence * peak  # no rise out of the (noise) envelope
         if peak <= threshold or flat:
             self._reject(elapsed, peak)
             if not self._learning and self._beat_levels:
                 self.noise.append((t, peak / self._per_mv, self._beat_levels[-1] / self._per_mv))
             return None
-        slope = float(self._buf.view(_F.SLOPE, t - self._width, t + 1).max())
-        hf = float(self._buf.view(_F.HF, t, t + 1)[0]) / peak
+        hf = hf_rms / peak
         if (elapsed is not None and elapsed < self._t_wave and slope < cfg.t_wave_slope_ratio * self._last_slope
                 and hf < cfg.t_wave_hf_ratio * self._last_hf):  # smooth and slow: a T wave
             self._reject(elapsed, peak)
@@ -316,7 +355,7 @@ class QrsDetector:
         lo = max(t - self._width - 2, earliest, self._seg_start)
         bp = self._buf.view(_F.BP, lo, t + 1)
         k = lo + int(np.argmax(np.abs(bp)))
-        half = self._samples(0.12)
+        half = self._half
         slope = self._buf.view(_F.SLOPE, k - half, k + half)
         above = np.flatnonzero(slope >= 0.2 * slope.max())
         return Beat(
@@ -325,6 +364,15 @@ class QrsDetector:
             width_s=float((above[-1] - above[0] + 1) / self.fs),
             peak=peak / self._per_mv,
         )
+
+
+def _window_reduce(op: np.ufunc, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``op.reduce(x[lo[i]:hi[i]])`` for every i in one call (``reduceat`` over interleaved bounds; windows
+    may overlap, the values between them are ignored). Needs ``lo < hi <= len(x)``."""
+    bounds = np.empty(2 * lo.size, dtype=np.intp)
+    bounds[0::2], bounds[1::2] = lo, hi
+    padded = np.append(x, x[-1])  # reduceat needs every bound < len; the last window ends at len(x) at most
+    return op.reduceat(padded, bounds)[0::2]
 
 
 def detect_beats(x: np.ndarray, fs: float, chunk_s: float = 1.0, config: QrsConfig | None = None) -> list[Beat]:

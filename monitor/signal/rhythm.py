@@ -10,7 +10,8 @@
 * :meth:`irregularity` — atrial-fibrillation evidence over the last ``af_window`` RR intervals between
   dominant beats (see :func:`af_evidence`).
 
-It keeps the last ``history`` beats; all methods are O(history) numpy at most, called once per block.
+It keeps the last ``history`` beats; all methods are O(history) at most, and their results are kept until
+the next beat is added (the bed asks several times per block).
 """
 
 from __future__ import annotations
@@ -21,36 +22,74 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RateRun", "VentricularRun", "AfEvidence", "RhythmTracker", "af_evidence"]
+__all__ = ["RateRun", "VentricularRun", "AfEvidence", "AfCriteria", "RhythmTracker", "af_evidence"]
 
 
 @dataclass(frozen=True, slots=True)
 class RateRun:
+    """The last ``n`` beats: ``bpm`` from their median RR interval (one extra or missed detection does not
+    move it), ``mean_bpm`` = 60 (n-1) / span; ``dominant`` the fraction labelled N (or still learning),
+    ``consistency`` the median correlation of each beat with the one before."""
+
     n: int
     bpm: float
+    mean_bpm: float
     first: float  # time of the run's first beat, s
     last: float
+    dominant: float
+    consistency: float
 
 
 @dataclass(frozen=True, slots=True)
 class VentricularRun:
+    """The current run of consecutive V beats; ``consistency`` as in :class:`RateRun` (a monomorphic
+    ventricular rhythm repeats its shape, artefact spikes do not)."""
+
     n: int
     bpm: float
     first: float
     last: float
+    consistency: float
+    times: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class AfEvidence:
     """``nrmssd``: RMS of successive RR differences / mean RR; ``pnn``: fraction of successive differences
-    > 12.5 % of the mean RR; ``tpr``: turning-point ratio (2/3 for random order); ``mean_rr`` in s;
-    ``n`` intervals used."""
+    > 12.5 % of the mean RR; ``steady``: fraction < 5 % of the mean RR; ``tpr``: turning-point ratio (2/3 for
+    random order); ``mean_rr`` in s; ``n`` intervals used."""
 
     n: int
     mean_rr: float
     nrmssd: float
     pnn: float
     tpr: float
+    steady: float = 0.0
+
+
+@dataclass(frozen=True)
+class AfCriteria:
+    """Atrial fibrillation: irregular (nRMSSD >= ``min_nrmssd``), but not dominated by pauses or runs of
+    ectopy (nRMSSD <= ``max_nrmssd``), few successive intervals alike (``steady`` <= ``max_steady``), many
+    clearly different (``pnn`` >= ``min_pnn``), in random order (turning-point ratio within ``tpr``), over
+    at least ``min_intervals`` dominant RR intervals. See docs/algorithms.md ("Atrial fibrillation")."""
+
+    min_nrmssd: float = 0.1
+    max_nrmssd: float = 0.5
+    max_steady: float = 0.4
+    min_pnn: float = 0.25
+    tpr: tuple[float, float] = (0.45, 0.85)
+    min_intervals: int = 24
+
+    def holds(self, ev: AfEvidence | None) -> bool:
+        return (
+            ev is not None
+            and ev.n >= self.min_intervals
+            and self.min_nrmssd <= ev.nrmssd <= self.max_nrmssd
+            and ev.steady <= self.max_steady
+            and ev.pnn >= self.min_pnn
+            and self.tpr[0] <= ev.tpr <= self.tpr[1]
+        )
 
 
 def af_evidence(rr: np.ndarray) -> AfEvidence | None:
@@ -61,24 +100,30 @@ def af_evidence(rr: np.ndarray) -> AfEvidence | None:
     mean = float(rr.mean())
     d = np.diff(rr)
     nrmssd = math.sqrt(float(np.dot(d, d)) / d.size) / mean
-    pnn = float(np.count_nonzero(np.abs(d) > 0.125 * mean)) / d.size
+    ad = np.abs(d)
+    pnn = float(np.count_nonzero(ad > 0.125 * mean)) / d.size
+    steady = float(np.count_nonzero(ad < 0.05 * mean)) / d.size
     mid = rr[1:-1]
     turning = np.count_nonzero(((mid > rr[:-2]) & (mid > rr[2:])) | ((mid < rr[:-2]) & (mid < rr[2:])))
     tpr = float(turning) / max(1, mid.size)
-    return AfEvidence(int(rr.size), mean, nrmssd, pnn, tpr)
+    return AfEvidence(int(rr.size), mean, nrmssd, pnn, tpr, steady)
 
 
 class RhythmTracker:
     def __init__(self, history: int = 64, af_window: int = 32) -> None:
         self._t: deque[float] = deque(maxlen=history)
         self._label: deque[str] = deque(maxlen=history)
+        self._prev_corr: deque[float] = deque(maxlen=history)
         self._af_window = af_window
-        self._run: list[float] = []  # times of the current run of consecutive V beats
+        self._run: list[tuple[float, float]] = []  # (time, prev_corr) of the current run of consecutive V beats
+        self._memo: dict[object, object] = {}
 
     def reset(self) -> None:
         self._t.clear()
         self._label.clear()
+        self._prev_corr.clear()
         self._run = []
+        self._memo.clear()
 
     def __len__(self) -> int:
         return len(self._t)
@@ -87,30 +132,46 @@ class RhythmTracker:
     def last_beat(self) -> float | None:
         return self._t[-1] if self._t else None
 
-    def add(self, t: float, label: str) -> None:
+    def add(self, t: float, label: str, prev_corr: float = 1.0) -> None:
         self._t.append(t)
         self._label.append(label)
+        self._prev_corr.append(prev_corr)
+        self._memo.clear()
         if label == "V":
-            self._run.append(t)
+            self._run.append((t, prev_corr))
         else:
             self._run = []
 
     def rate_run(self, n: int) -> RateRun | None:
-        """The last ``n`` beats (``n`` >= 2) and their mean rate, or ``None`` if there are fewer."""
+        """The last ``n`` beats (``n`` >= 2) and their rate, or ``None`` if there are fewer."""
+        key = ("rate", n)
+        if key not in self._memo:
+            self._memo[key] = self._rate_run(n)
+        return self._memo[key]  # type: ignore[return-value]
+
+    def _rate_run(self, n: int) -> RateRun | None:
         if n < 2 or len(self._t) < n:
             return None
-        first, last = self._t[-n], self._t[-1]
-        span = last - first
-        if span <= 0:
+        t = list(self._t)[-n:]
+        span = t[-1] - t[0]
+        rr = sorted(b - a for a, b in zip(t, t[1:], strict=False))
+        mid = len(rr) // 2
+        median_rr = rr[mid] if len(rr) % 2 else 0.5 * (rr[mid - 1] + rr[mid])
+        if span <= 0 or median_rr <= 0:
             return None
-        return RateRun(n, 60.0 * (n - 1) / span, first, last)
+        labels = list(self._label)[-n:]
+        dominant = sum(1 for lab in labels if lab in ("N", "?")) / n
+        corr = sorted(list(self._prev_corr)[-n + 1 :])
+        return RateRun(n, 60.0 / median_rr, 60.0 * (n - 1) / span, t[0], t[-1], dominant, corr[len(corr) // 2])
 
     def ventricular_run(self) -> VentricularRun | None:
         run = self._run
         if len(run) < 2:
             return None
-        span = run[-1] - run[0]
-        return VentricularRun(len(run), 60.0 * (len(run) - 1) / span if span > 0 else 0.0, run[0], run[-1])
+        span = run[-1][0] - run[0][0]
+        corr = sorted(c for _, c in run[1:])
+        return VentricularRun(len(run), 60.0 * (len(run) - 1) / span if span > 0 else 0.0, run[0][0], run[-1][0],
+                              corr[len(corr) // 2], tuple(t for t, _ in run))
 
     def longest_rr_since(self, t: float) -> tuple[float, float] | None:
         """The longest RR interval whose second beat came at or after ``t``: ``(rr, time of its first beat)``."""
@@ -135,4 +196,6 @@ class RhythmTracker:
         return np.diff(t)[both][-n:]
 
     def irregularity(self) -> AfEvidence | None:
-        return af_evidence(self.dominant_rr())
+        if "af" not in self._memo:
+            self._memo["af"] = af_evidence(self.dominant_rr())
+        return self._memo["af"]  # type: ignore[return-value]

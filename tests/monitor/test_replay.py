@@ -97,7 +97,9 @@ def test_what_if_limits_report_fewer_alarms(virtual: VirtualStation) -> None:
         assert d.delay_shift_s is not None and d.delay_shift_s >= 10
 
 
-def test_replay_cli_reproduces_a_session_and_prints_json(virtual: VirtualStation, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_cli_reproduces_a_session_and_prints_json(
+    virtual: VirtualStation, capsys: pytest.CaptureFixture[str]
+) -> None:
     virtual.run(simulated_payloads("bradycardia", "bed-03", 120, params={"onset_s": 10}), T0 + 130)
     virtual.recorder.flush()
     sid = virtual.recorder.store.sessions()[0].id
@@ -129,3 +131,11 @@ def test_simulated_source_is_deterministic_and_ordered() -> None:
     b = list(SimulatedSource("afib", 30, jitter_s=0.05))
     assert [t for t, _ in a] == [t for t, _ in b] and all(x[0] <= y[0] for x, y in zip(a, a[1:], strict=False))
     assert episodes(replay(a).events) == episodes(replay(b).events)
+
+
+def test_speed_paces_the_virtual_clock_and_progress_is_reported() -> None:
+    entries = list(SimulatedSource("stable", 20))
+    seen: list[tuple[float, float]] = []
+    result = replay(entries, speed=50.0, progress=lambda done, total: seen.append((done, total)))
+    assert 20 / 50 * 0.95 <= result.wall_s <= 1.5  # 20 s of data at 50x: 0.4 s
+    assert seen and seen[-1][0] == pytest.approx(seen[-1][1]) and seen[-1][1] >= 19.0

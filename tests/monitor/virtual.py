@@ -21,7 +21,8 @@ T0 = 1764085200.0
 
 
 def simulated_payloads(
-    scenario: str, bed: str, duration_s: float, *, seed: int = 3, start: float = T0, params: dict[str, float] | None = None,
+    scenario: str, bed: str, duration_s: float, *, seed: int = 3, start: float = T0,
+    params: dict[str, float] | None = None,
     jitter_s: float = 0.05, late_fraction: float = 0.0, drop_fraction: float = 0.0, root: str = "vitals",
 ) -> list[tuple[float, str, bytes, bool]]:
     """``(arrival, topic, payload, retained)`` of a simulated monitor, with network jitter, some chunks late

@@ -110,7 +110,8 @@ def test_empty_and_marker_only_blocks() -> None:
 def test_vitals_round_trip() -> None:
     rows = [
         {"t": 100.001 + i, "hr": None if i % 7 == 0 else 60.0 + i % 9, "hr_source": ["ecg", "device", None][i % 3],
-         "spo2": 97.5, "pr": 61.2, "rhythm": "sinus", "ecg_quality": "good", "leads_off": i % 5 == 0, "extra": [1, 2]}
+         "spo2": 97.5, "pr": 61.2, "rhythm": "sinus", "ecg_quality": "good", "leads_off": i % 5 == 0, "extra": [1, 2],
+         "pi": round(i * 0.37 % 5, 2), "ratio": round(i * 0.0123, 3), "leads": {"II": "good"}}
         for i in range(300)
     ]
     rows = [{**r, "t": canonical_time(r["t"])} for r in rows]
