@@ -169,12 +169,49 @@ def metric_values(text: str, name: str) -> dict[str, float]:
     return out
 
 
+def histogram_quantile(text: str, name: str, q: float) -> float | None:
+    """Upper bound of the bucket holding quantile ``q`` of a Prometheus histogram (seconds)."""
+    buckets = []
+    for key, value in metric_values(text, name + "_bucket").items():
+        bound = key.split('le="')[1].split('"')[0]
+        buckets.append((float("inf") if bound == "+Inf" else float(bound), value))
+    buckets.sort()
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    for bound, count in buckets:
+        if count >= q * buckets[-1][1]:
+            return bound
+    return None
+
+
 def http_get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read().decode()
 
 
-async def run_once(beds: int, duration: float, clients: int, warmup: float = 8.0) -> dict[str, Any]:
+def summarise_profile(path: Path, top: int = 25) -> list[tuple[str, float, float]]:
+    """(function, inclusive %, self %) from py-spy's collapsed stacks, most expensive first."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        total += count
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")" if " (" in f else f
+            for f in stack.split(";")
+        ]
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    rows = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    return [(name, 100 * n / total, 100 * own.get(name, 0) / total) for name, n in rows]
+
+
+async def run_once(
+    beds: int, duration: float, clients: int, warmup: float = 8.0, profile: Path | None = None
+) -> dict[str, Any]:
     if mosquitto_path() is None:
         raise SystemExit("mosquitto is not installed (apt-get install -y mosquitto)")
     probes = [f"probe-{i:02d}" for i in range(1, min(PROBES, beds) + 1)]
@@ -216,20 +253,43 @@ async def run_once(beds: int, duration: float, clients: int, warmup: float = 8.0
         probe = Probe()
         stop = asyncio.Event()
         ws_clients = [Client() for _ in range(clients)]
-        client_tasks = [
-            asyncio.create_task(run_client(port, set(probes), c, stop)) for c in ws_clients
-        ]
+        client_tasks = [asyncio.create_task(run_client(port, set(probes), c, stop)) for c in ws_clients]
         probe_task = asyncio.create_task(run_probes(broker.url, probes, total, probe))
         await asyncio.sleep(warmup)
         measure_from = time.time()
         cpu0 = proc.cpu_times()
+        others = {
+            "load_generator": psutil.Process(load.pid) if load is not None else None,
+            "bench_clients_probes": psutil.Process(),
+            "mosquitto": psutil.Process(broker.pid),
+        }
+        others_cpu0 = {k: (p.cpu_times() if p is not None else None) for k, p in others.items()}
+        machine0 = psutil.cpu_times()
         wall0 = time.monotonic()
+        spy = None
+        if profile is not None:
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--nonblocking", "-p", str(service.pid), "-d", str(int(duration)),
+                 "-r", "50", "-f", "raw", "-o", str(profile)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         rss_peak = 0
         while time.monotonic() - wall0 < duration:
             await asyncio.sleep(1.0)
             rss_peak = max(rss_peak, proc.memory_info().rss)
         cpu1 = proc.cpu_times()
         wall = time.monotonic() - wall0
+        machine1 = psutil.cpu_times()
+        other_cpu = {
+            k: round((p.cpu_times().user + p.cpu_times().system - c.user - c.system) / wall * 100, 1)
+            for k, p in others.items()
+            if p is not None and (c := others_cpu0[k]) is not None
+        }
+        busy = sum(machine1) - sum(machine0)
+        idle = (machine1.idle - machine0.idle) + (machine1.iowait - machine0.iowait)
+        other_cpu["machine_busy_percent_of_all_cores"] = round(100 * (busy - idle) / busy, 1) if busy else 0.0
+        if spy is not None:
+            spy.wait(timeout=60)
         await probe_task
         if load is not None:
             load.wait(timeout=60)
@@ -283,17 +343,26 @@ async def run_once(beds: int, duration: float, clients: int, warmup: float = 8.0
         "duplicates": int(dropped.get('{reason="duplicate"}', 0.0)),
         "gaps": int(gaps),
         "load_generator_skipped_ticks": int(load_stats["skipped_ticks"]),
+        "service_transit_ms_bucket_p50": _ms(histogram_quantile(metrics, "wardwatch_transit_seconds", 0.5)),
+        "service_transit_ms_bucket_p99": _ms(histogram_quantile(metrics, "wardwatch_transit_seconds", 0.99)),
+        "service_loop_lag_ms_bucket_p99": _ms(histogram_quantile(metrics, "wardwatch_event_loop_lag_seconds", 0.99)),
+        "service_processing_ms_bucket_p99": _ms(
+            histogram_quantile(metrics, "wardwatch_pipeline_latency_seconds", 0.99)
+        ),
         "cpu_percent": round(cpu, 1),
+        "cpu_percent_others": other_cpu,
         "rss_mb": round(rss_peak / 2**20, 1),
         "rss_mb_per_bed": round(rss_peak / 2**20 / beds, 3),
         "rss_mb_per_bed_incremental": round((rss_peak - rss_idle) / 2**20 / beds, 3),
         "alarm_latency_ms": percentiles(alarm_lat),
         "vitals_latency_ms": percentiles(vitals_lat),
         "ws_frames_per_client_per_s": round(np.mean([c.frames for c in ws_clients]) / total, 1) if clients else 0,
-        "ws_kbytes_per_client_per_s": round(np.mean([c.bytes for c in ws_clients]) / total / 1000, 1)
-        if clients
-        else 0,
+        "ws_kbytes_per_client_per_s": round(np.mean([c.bytes for c in ws_clients]) / total / 1000, 1) if clients else 0,
     }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def sustained(result: dict[str, Any], bar_ms: float) -> bool:
@@ -321,6 +390,7 @@ def main() -> None:
     parser.add_argument("--search", action="store_true", help="find the largest N sustained in real time")
     parser.add_argument("--bar-ms", type=float, default=200.0, help="p99 alarm latency bar for --search")
     parser.add_argument("--max-beds", type=int, default=1024)
+    parser.add_argument("--profile", type=Path, help="also sample the service with py-spy into this file")
     parser.add_argument("--role", choices=["load"], help=argparse.SUPPRESS)
     parser.add_argument("--broker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -347,9 +417,13 @@ def main() -> None:
         summary = {"largest_sustained_beds": lo, "bar_ms": args.bar_ms, "runs": runs}
         print(f"largest N sustained (no loss, p99 alarm latency <= {args.bar_ms:g} ms): {lo}")
     else:
-        result = asyncio.run(run_once(args.beds, args.duration, args.clients))
+        result = asyncio.run(run_once(args.beds, args.duration, args.clients, profile=args.profile))
         print_result(result)
         summary = result
+        if args.profile is not None and args.profile.exists():
+            print("service profile (py-spy; inclusive %, self %):")
+            for name, inc, own in summarise_profile(args.profile):
+                print(f"  {inc:5.1f} {own:5.1f}  {name}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(summary, indent=2))
     print(f"wrote {args.json}")

@@ -95,6 +95,15 @@ class Metrics:
         self.gaps = Counter("wardwatch_gaps_total", "waveform gaps declared, by stream")
         self.alarms_raised = Counter("wardwatch_alarms_raised_total", "alarms raised, by type and priority")
         self.latency = Histogram("wardwatch_pipeline_latency_seconds", "message arrival to processed, events queued")
+        self.transit = Histogram(
+            "wardwatch_transit_seconds",
+            "station arrival minus the device time of the message's last sample (network, broker, queues, clock skew)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+        self.loop_lag = Histogram(
+            "wardwatch_event_loop_lag_seconds",
+            "how late a 50 ms timer fires on the station's event loop (anything blocking ingest shows here)",
+        )
         self.beds = Gauge("wardwatch_beds", "beds known to the station")
         self.broker_connected = Gauge("wardwatch_broker_connected", "1 when the station is connected")
         self.ws_clients = Gauge("wardwatch_ws_clients", "websocket clients connected")
@@ -109,6 +118,8 @@ class Metrics:
             self.gaps,
             self.alarms_raised,
             self.latency,
+            self.transit,
+            self.loop_lag,
             self.beds,
             self.broker_connected,
             self.ws_clients,

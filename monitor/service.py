@@ -103,6 +103,9 @@ class Station:
         if not isinstance(msg, WaveChunk):
             self._vitals_dirty.add(msg.bed)  # new numerics or status: push them within VITALS_PUSH_S
         self.metrics.latency.observe(max(0.0, self.clock() - arrival))
+        ts = msg.ts + msg.duration if isinstance(msg, WaveChunk) else msg.ts
+        if ts is not None:
+            self.metrics.transit.observe(max(0.0, arrival - ts))
 
     def publish(self, out: Output) -> None:
         for event in out.alarms:
@@ -205,6 +208,13 @@ class Station:
             ]
             self.hub.vitals({"type": "vitals", "t": now, "beds": beds})
 
+    async def _loop_watch(self) -> None:
+        """Measures event-loop lag: a 50 ms sleep that wakes up late means something held the loop."""
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.05)
+            self.metrics.loop_lag.observe(max(0.0, time.perf_counter() - start - 0.05))
+
     async def _wave_flusher(self) -> None:
         while True:
             await asyncio.sleep(self.settings.wave_period_s)
@@ -227,6 +237,7 @@ class Station:
                 tg.create_task(self._ticker(), name="ticker"),
                 tg.create_task(self._vitals(), name="vitals"),
                 tg.create_task(self._wave_flusher(), name="waves"),
+                tg.create_task(self._loop_watch(), name="loop-watch"),
                 tg.create_task(self.desk.run(), name="alarm-desk"),
                 *([tg.create_task(self.recorder.run(), name="recorder")] if self.recorder is not None else []),
             ]
@@ -275,6 +286,7 @@ class _HttpServer:
             log_level="warning",
             lifespan="off",
             ws_ping_interval=10,
+            ws_per_message_deflate=False,  # compressing every frame once per client costs more than the bytes
             ws_ping_timeout=10,
         )
         self.server = uvicorn.Server(config)

@@ -17,9 +17,10 @@ Decoding multiplies the stored integers by the same quanta, so live and replay s
 (``WaveChunk``/``Numerics``/``Status``) or a :class:`Marker` (something the station did between two messages:
 a reorder flush on a tick, an acknowledgement, a limit change), and writes them column by column: kinds,
 arrival deltas, per-stream sample deltas (first or second order, whichever is smaller, divided by their
-common factor), zig-zag varints, then zlib (hot blocks) or LZMA (compacted blocks). ``encode_vitals``
-stores the 1 Hz derived values the same way (numbers with the decimals they have, 1 to 3; everything else through
-a string table).
+common factor), zig-zag varints, then LZMA. Hot blocks (written live about every half second per bed,
+replaced when a session's blocks are compacted) skip all that: a JSON index and the samples as raw int32
+quanta. ``encode_vitals`` stores the 1 Hz derived values the same way (numbers with the decimals they have,
+1 to 3; everything else through a string table).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 
 from monitor.errors import RecordError
 from monitor.messages import Message, Numerics, Status, WaveChunk
@@ -63,8 +65,9 @@ _ARRIVAL_PER_S = 1_000  # station time in ms
 _QUANTUM = {"ecg": ECG_QUANTUM_MV, "pleth": PLETH_QUANTUM}
 
 _MAGIC = b"WWB1"
-_RAW, _ZLIB, _LZMA = 0, 1, 2
-FAST = _ZLIB  #: hot blocks (written every tick): cheap to make
+_HOT_MAGIC = b"WWH1"  #: hot blocks: a JSON index and raw int32 samples, no entropy coding
+_RAW, _ZLIB, _LZMA, _HOT = 0, 1, 2, 3
+FAST = _HOT  #: hot blocks (written about every half second per bed): cheap to make, replaced on compaction
 SMALL = _LZMA  #: compacted blocks: small
 
 _WAVE, _NUMERICS, _STATUS = 0, 1, 2
@@ -211,6 +214,8 @@ def _best_order(values: np.ndarray) -> tuple[int, np.ndarray]:
 # -- entries -----------------------------------------------------------------------------------------------
 def encode_entries(entries: Sequence[Entry], compressor: int = SMALL) -> bytes:
     """Encode ``(arrival, item)`` pairs of one bed (messages canonical, arrivals at 1 ms) into a block."""
+    if compressor == _HOT:
+        return _encode_hot(entries)
     streams: dict[tuple[str, str, float], int] = {}
     markers: list[list[Any]] = []
     kinds: list[int] = []
@@ -304,6 +309,8 @@ def encode_entries(entries: Sequence[Entry], compressor: int = SMALL) -> bytes:
 
 def decode_entries(blob: bytes) -> list[Entry]:
     """The ``(arrival, item)`` pairs of a block, in their recorded order."""
+    if bytes(blob[:4]) == _HOT_MAGIC:
+        return _decode_hot(bytes(blob))
     header, body = _unpack(blob)
     bed = header["bed"]
     kinds = bytes(body.section())
@@ -354,9 +361,7 @@ def decode_entries(blob: bytes) -> list[Entry]:
             start = offsets[idx]
             offsets[idx] = start + length
             chunk = stream_samples[idx][start : start + length]
-            entries.append(
-                (arr_list[i], WaveChunk(bed, stream, k_ts / _TS_PER_S, fs, chunk, seq, lead or "II"))
-            )
+            entries.append((arr_list[i], WaveChunk(bed, stream, k_ts / _TS_PER_S, fs, chunk, seq, lead or "II")))
             wi += 1
         elif kind == _NUMERICS:
             k_ts = int(n_ts[ni]) + prev_n_ts + _TS_PER_S
@@ -381,10 +386,69 @@ def decode_entries(blob: bytes) -> list[Entry]:
     return entries
 
 
+# -- hot blocks --------------------------------------------------------------------------------------------
+# The live recorder writes one per bed about every half second (the crash bar: lose at most a second), so they
+# must cost microseconds: a JSON index of the entries plus their samples as raw int32 quanta. Compaction
+# (every BLOCK_S) decodes them and writes the small column-coded LZMA block that the storage budget counts.
+def _encode_hot(entries: Sequence[Entry]) -> bytes:
+    index: list[list[Any]] = []
+    arrays: list[np.ndarray] = []
+    for arrival, item in entries:
+        if isinstance(item, WaveChunk):
+            q = _QUANTUM[item.stream]
+            arrays.append(np.rint(np.asarray(item.samples) / q).astype(np.int32))
+            index.append(
+                [arrival, _WAVE, item.bed, item.stream, item.lead, item.fs, item.ts, item.seq, len(item.samples)]
+            )
+        elif isinstance(item, Numerics):
+            index.append([arrival, _NUMERICS, item.bed, item.ts, item.hr, item.spo2, item.pr])
+        elif isinstance(item, Status):
+            index.append(
+                [arrival, _STATUS, item.bed, item.online, item.ts, item.leads_off, item.probe_off, item.retained]
+            )
+        elif isinstance(item, Marker):
+            index.append([arrival, 3, item.bed, item.kind, item.t, item.data])
+        else:
+            raise RecordError(f"cannot record {type(item).__name__}")
+    head = orjson.dumps(index)
+    samples = np.concatenate(arrays).tobytes() if arrays else b""
+    return _HOT_MAGIC + len(head).to_bytes(4, "little") + head + samples
+
+
+def _decode_hot(blob: bytes) -> list[Entry]:
+    try:
+        size = int.from_bytes(blob[4:8], "little")
+        index = orjson.loads(blob[8 : 8 + size])
+        samples = np.frombuffer(blob[8 + size :], dtype=np.int32)
+    except (orjson.JSONDecodeError, ValueError) as exc:
+        raise RecordError(f"corrupt hot block: {exc}") from exc
+    out: list[Entry] = []
+    pos = 0
+    for row in index:
+        arrival, kind, bed = row[0], row[1], row[2]
+        if kind == _WAVE:
+            stream, lead, fs, ts, seq, n = row[3:]
+            if pos + n > samples.size:
+                raise RecordError("corrupt hot block: samples missing")
+            data = samples[pos : pos + n].astype(np.int64) * _QUANTUM[stream]
+            pos += n
+            out.append((arrival, WaveChunk(bed, stream, ts, fs, data, seq=seq, lead=lead)))
+        elif kind == _NUMERICS:
+            out.append((arrival, Numerics(bed, *row[3:])))
+        elif kind == _STATUS:
+            online, ts, leads_off, probe_off, retained = row[3:]
+            out.append((arrival, Status(bed, online, ts, leads_off, probe_off, retained)))
+        else:
+            out.append((arrival, Marker(bed, row[3], row[4], row[5])))
+    return out
+
+
 # -- vitals ------------------------------------------------------------------------------------------------
 def encode_vitals(rows: Sequence[dict[str, Any]], compressor: int = SMALL) -> bytes:
     """1 Hz derived values (``BedMonitor.vitals``): each row has ``t``; numbers with up to 3 decimals (as many as
     the column needs), the rest (strings, booleans, lists, objects) by value through a string table."""
+    if compressor == _HOT:
+        return _HOT_MAGIC + orjson.dumps(list(rows))
     columns: list[str] = []
     for row in rows:
         for key in row:
@@ -418,6 +482,8 @@ def _decimals(values: list[float]) -> int:
 
 
 def decode_vitals(blob: bytes) -> list[dict[str, Any]]:
+    if bytes(blob[:4]) == _HOT_MAGIC:
+        return list(orjson.loads(bytes(blob)[4:]))
     header, body = _unpack(blob)
     times = np.cumsum(body.ints(), dtype=np.int64).astype(np.float64) / _ARRIVAL_PER_S
     n = times.size
