@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{ward['x_realtime_cpu']:>10.0f} / {ward['x_realtime_wall']:<9.0f}")
     worst = min(r["bed"]["x_realtime_cpu"] for r in results)  # type: ignore[index]
     ok = worst >= REQUIRED_X_REALTIME
-    print(f"slowest bed case: {worst:.0f} x real time (CPU) - required >= {REQUIRED_X_REALTIME:.0f}: {'OK' if ok else 'NOT MET'}")
+    verdict = "OK" if ok else "NOT MET"
+    print(f"slowest bed case: {worst:.0f} x real time (CPU) - required >= {REQUIRED_X_REALTIME:.0f}: {verdict}")
     payload = {
         "benchmark": "bed_speed",
         "required_x_realtime": REQUIRED_X_REALTIME,

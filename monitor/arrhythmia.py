@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.ecg import EcgAnalyzer, EcgQuality
+from monitor.ecg import BLOCK_S, EcgAnalyzer, EcgQuality
 from monitor.limits import Limits
 from monitor.pleth import PlethAnalyzer
 
@@ -39,12 +39,19 @@ __all__ = ["Finding", "RhythmState", "assess", "POOR_S", "FLAT_S"]
 POOR_S = 5.0
 #: Every lead must be a flat line this long before ``leads_off`` (when the device does not say so itself).
 FLAT_S = 2.0
+#: A lead must have been readable this long before a silence too (after noise the detector's levels settle).
+SETTLE_S = 2.0
+#: ... or this long, when the silence began in noise: the QRS detector re-learns its levels after 8 s without a
+#: beat, and the asystole limit (4 s) must then pass again.
+RELEARNT_S = 12.0
 #: Pleth pulse rate must be at least this far (bpm) inside a rate limit to overrule the ECG.
 PLETH_MARGIN_BPM = 8.0
 #: A fast run must be mostly dominant beats, or beats that repeat their shape (median correlation of each
 #: beat with the previous one), to count as a tachycardia; a ventricular run must repeat its shape.
 MIN_DOMINANT = 0.6
 MIN_CONSISTENCY = 0.75
+#: A lead whose RR intervals are this regular (nRMSSD) contradicts AF seen in another lead.
+AF_REGULAR = 0.05
 #: Two leads' heart rates differing by more than this fraction cannot both be right.
 LEAD_DISAGREEMENT = 0.25
 
@@ -85,7 +92,9 @@ def _pulses_between(pleth: PlethAnalyzer, station_t0: float, station_t1: float) 
     return sum(1 for t in pleth.pulses if station_t0 <= pleth.station_time_at(t) <= station_t1)
 
 
-def assess(leads: Sequence[EcgAnalyzer], pleth: PlethAnalyzer | None, limits: Limits, device_leads_off: bool) -> RhythmState:
+def assess(
+    leads: Sequence[EcgAnalyzer], pleth: PlethAnalyzer | None, limits: Limits, device_leads_off: bool
+) -> RhythmState:
     hr_lim, arr = limits.hr, limits.arrhythmia
     f: dict[str, Finding] = {}
     live = [a for a in leads if a.fs and a.last_arrival is not None]
@@ -107,11 +116,12 @@ def assess(leads: Sequence[EcgAnalyzer], pleth: PlethAnalyzer | None, limits: Li
         return RhythmState(f, None, None, None, _bed_quality(live))
 
     # -- ventricular fibrillation -------------------------------------------------------------------------
-    vf_leads = [a for a in live if a.vf and a.vf_since is not None]
+    vf_since = {a: a.vf_since for a in live if a.vf and a.vf_since is not None}
     unexplained = [a for a in live if a.quality != EcgQuality.FLAT and not a.vf]  # a good or noisy lead, not VF
-    vf = bool(vf_leads) and not unexplained and all(a.t_end - a.vf_since >= arr.vf_s for a in vf_leads)
+    vf = bool(vf_since) and not unexplained and all(a.t_end - t >= arr.vf_s for a, t in vf_since.items())
+    vf_leads = list(vf_since)
     if vf:
-        start = max(a.station_time_at(a.vf_since) for a in vf_leads)
+        start = max(a.station_time_at(t) for a, t in vf_since.items())
         end = max(a.station_time_at(a.t_end) for a in vf_leads)
         if _pleth_good_since(pleth, start) and pleth is not None and _pulses_between(pleth, start, end) >= 3:
             vf = False
@@ -154,9 +164,20 @@ def _asystole(good: list[EcgAnalyzer], pleth: PlethAnalyzer | None, limit_s: flo
     for a in good:
         last = a.rhythm.last_beat
         since = a.t_end - (last if last is not None else 0.0)
-        if since < limit_s or not _readable(a, a.t_end - limit_s):
+        if since >= limit_s:  # still silent
+            t0, t1 = a.t_end - since, a.t_end
+            # readable since before the silence began; or, if the silence began in noise (whose inflated levels
+            # can hide the next QRS complexes), long enough for the detector to have re-learnt since
+            readable_from = min(t0 - SETTLE_S, a.t_end - RELEARNT_S)
+        else:  # a silence that a beat ended within the last block: it was an asystole all the same
+            ended = a.rhythm.longest_rr_since(a.t_end - BLOCK_S - 0.5)
+            if ended is None or ended[0] < limit_s:
+                return ABSENT
+            since, t0 = ended
+            t1, readable_from = t0 + since, t0 - SETTLE_S
+        if not _readable(a, readable_from):
             return ABSENT
-        silences.append((since, a.station_time_at(a.t_end - since), a.station_time_at(a.t_end)))
+        silences.append((since, a.station_time_at(t0), a.station_time_at(t1)))
     since = min(s for s, _, _ in silences)
     start = max(s0 for _, s0, _ in silences)
     end = min(s1 for _, _, s1 in silences)
@@ -237,13 +258,23 @@ def _vt(good: list[EcgAnalyzer], min_beats: int, min_bpm: float) -> Finding:
 
 
 def _af(good: list[EcgAnalyzer]) -> Finding:
-    if not good or not all(a.af for a in good):
+    """AF in a readable lead (its AF flag, see ``EcgAnalyzer.af``), unless another readable lead's intervals are
+    regular (nRMSSD < AF_REGULAR): the RR intervals are the same in every lead, so a lead that finds them
+    regular has the better beat detection."""
+    flagged = [a for a in good if a.af]
+    if not flagged:
         return ABSENT
-    values = [ev.nrmssd for a in good if (ev := a.rhythm.irregularity()) is not None]
+    for a in good:
+        ev = a.rhythm.irregularity()
+        if ev is not None and ev.nrmssd < AF_REGULAR:
+            return ABSENT
+    values = [ev.nrmssd for a in flagged if (ev := a.rhythm.irregularity()) is not None]
     return Finding(True, round(min(values), 3) if values else None, None, "irregularly irregular rhythm")
 
 
-def _heart_rate(good: list[EcgAnalyzer], live: list[EcgAnalyzer], pleth: PlethAnalyzer | None) -> tuple[float | None, str | None]:
+def _heart_rate(
+    good: list[EcgAnalyzer], live: list[EcgAnalyzer], pleth: PlethAnalyzer | None
+) -> tuple[float | None, str | None]:
     """The ECG heart rate: from the readable leads; when they disagree by more than LEAD_DISAGREEMENT the
     one closest to a good pleth's pulse rate, or none at all; none either when another lead shows beats at a
     steady pace clearly faster (the chosen lead misses beats, e.g. small normal QRS complexes in V1)."""

@@ -196,10 +196,12 @@ class BedMonitor:
     def rhythm_state(self, now: float) -> RhythmState:
         """The fused rhythm state, re-assessed only when every fresh lead has analysed more signal (or the set
         of fresh leads, the pleth's quality, the device's leads-off or the limits changed)."""
-        fresh = tuple(a for a in self._ecg.values() if self._fresh(a.last_arrival, now))
-        pleth = self._pleth if self._fresh(self._pleth.last_arrival, now) else None
-        progress = min((a.samples_seen / a.fs for a in fresh if a.fs), default=0.0)
-        key = (tuple(id(a) for a in fresh), progress, pleth is not None and (pleth.quality, pleth.good_since),
+        stale = now - NUMERICS_STALE_S
+        fresh = [a for a in self._ecg.values() if a.last_arrival is not None and a.last_arrival >= stale]
+        p = self._pleth
+        pleth = p if p.last_arrival is not None and p.last_arrival >= stale else None
+        progress = min([a.samples_seen / a.fs for a in fresh if a.fs] or [0.0])
+        key = (len(fresh), *map(id, fresh), progress, pleth is not None and (p.quality, p.good_since),
                self.leads_off, id(self.limits))
         if key != self._rhythm_key:
             self._rhythm_key = key
@@ -214,9 +216,9 @@ class BedMonitor:
     def _pleth_fresh(self, now: float) -> bool:
         return self._pleth.fs > 0 and self._fresh(self._pleth.last_arrival, now)
 
-    def heart_rate(self, now: float) -> tuple[float | None, str | None]:
+    def heart_rate(self, now: float, state: RhythmState | None = None) -> tuple[float | None, str | None]:
         """The heart rate WardWatch trusts now and where it comes from: ecg, device or pleth."""
-        state = self.rhythm_state(now)
+        state = state if state is not None else self.rhythm_state(now)
         pleth_rate = None
         if self._pleth_fresh(now) and not self.probe_off and self._pleth.quality == "good":
             pleth_rate = self._pleth.rate
@@ -250,7 +252,7 @@ class BedMonitor:
             "leads_off": self.leads_off,
             "probe_off": self.probe_off,
             "pleth_rate": _round(self._pleth.rate) if pleth_on and not self.probe_off else None,
-            "pi": (round(self._pleth.pi, 2) if self._pleth.pi is not None else None) if pleth_on and not self.probe_off else None,
+            "pi": round(self._pleth.pi, 2) if pleth_on and not self.probe_off and self._pleth.pi is not None else None,
             "ecg_leads": {name: a.quality for name, a in self._ecg.items() if self._fresh(a.last_arrival, now)},
         }
 
@@ -302,7 +304,7 @@ class BedMonitor:
             finding = state.findings.get(kind)
             if finding is not None:
                 out[kind] = finding
-        hr, source = self.heart_rate(now)
+        hr, source = self.heart_rate(now, state)
         if hr is not None:
             out["tachycardia"] = self._rate_finding(hr, source, lim.hr.high, faster=True)
             out["bradycardia"] = self._rate_finding(hr, source, lim.hr.low, faster=False)

@@ -92,6 +92,8 @@ class EcgAnalyzer:
         self._block = 1
         self.version = 0  # bumped whenever analysis results change
         self.blocks: deque[tuple[float, str, bool]] = deque(maxlen=32)  # (t_end, quality, vf) per block
+        #: (t_end, quality) of the blocks judged in the last ~68 minutes (evaluation tools and tests)
+        self.history: deque[tuple[float, str]] = deque(maxlen=2048)
         self.good_since: float | None = None  # stream time since which the lead has been good throughout
         self.bad_since: float | None = None  # ... noisy or flat throughout
         self.vf_since: float | None = None  # ... VF-like throughout
@@ -142,6 +144,7 @@ class EcgAnalyzer:
         self.rhythm.reset()
         self.beats.clear()
         self.blocks.clear()
+        self.history.clear()
         self._pending.clear()
         self._n_pending = 0
         self.samples_seen = self.received = 0
@@ -163,6 +166,15 @@ class EcgAnalyzer:
 
     # ---------------------------------------------------------------------------------------- analysis
     def _analyse(self, x: np.ndarray) -> list[EcgBeat]:
+        """Analyse whole blocks one at a time (a block is judged on what was known at its end, so a chunk that
+        carries several blocks gives the same judgments as several chunks), then a partial one if flushed."""
+        found: list[EcgBeat] = []
+        for i in range(0, x.size, self._block):
+            found.extend(self._analyse_block(x[i : i + self._block]))
+        self.version += 1
+        return found
+
+    def _analyse_block(self, x: np.ndarray) -> list[EcgBeat]:
         det, feats, cls = self._detector, self._features, self._classifier
         assert det is not None and feats is not None and cls is not None
         start = self.samples_seen
@@ -184,7 +196,6 @@ class EcgAnalyzer:
         self.beats.extend(found)
         for f in blocks:
             self._judge(f)
-        self.version += 1
         return found
 
     def _judge(self, f: BlockFeatures) -> None:
@@ -195,17 +206,28 @@ class EcgAnalyzer:
         # the detector decides a candidate up to max_latency_s after it: count what is decided by now
         until = f.end - int(det.config.max_latency_s * self.fs)
         since = until - int(NOISE_WINDOW_S * self.fs)
-        noise = sum(1 for s, peak, lvl in det.noise if since <= s < until and peak >= self._qcfg.noise_peak_ratio * lvl)
+        ratio = self._qcfg.noise_peak_ratio
+        noise = 0
+        for s, peak, lvl in reversed(det.noise):  # newest first: stop at the window's start
+            if s < since:
+                break
+            if s < until and peak >= ratio * lvl:
+                noise += 1
         t_since, t_until = since / self.fs, until / self.fs
-        recent = [b for b in self.beats if t_since <= b.t_stream < t_until]
+        recent = []
+        for b in reversed(self.beats):
+            if b.t_stream < t_since:
+                break
+            if b.t_stream < t_until:
+                recent.append(b)
         odd = sum(1 for b in recent if b.odd)
         if odd and sum(1 for b in recent if b.label in ("V", "Q")) < ODD_SHARE * len(recent):
             odd = 0  # odd beats among mostly dominant ones: multiform ectopy, fusion beats, not artefact
         quality = classify_block(f, level, noise, self._qcfg, odd)
         vf = False
         if quality is not Quality.FLAT and vf_candidate(f, self._vfcfg) and not self._organized(t_end - 4.0):
-            window = int(round(4.0 * self.fs))
-            env = det.rows(QrsFilterBank.ENV, f.end - window, f.end)
+            span = int(round(4.0 * self.fs))
+            env = det.rows(QrsFilterBank.ENV, f.end - span, f.end)
             vf = vf_like(f, periodicity(env, self.fs), envelope_floor(env), self._vfcfg)
         if vf and quality is Quality.NOISY and f.rail <= self._vfcfg.max_rail:
             quality = Quality.GOOD if level is not None else Quality.UNKNOWN  # fibrillation, not noise
@@ -213,6 +235,7 @@ class EcgAnalyzer:
         self.quality = quality.value
         self.vf = vf
         self.blocks.append((t_end, quality.value, vf))
+        self.history.append((t_end, quality.value))
         window = min(2.0, len(self.blocks) * BLOCK_S)
         if quality is Quality.GOOD:
             if self.good_since is None:
@@ -225,7 +248,9 @@ class EcgAnalyzer:
         self.vf_since = (self.vf_since if self.vf_since is not None else t_end - 4.0) if vf else None
         if quality is Quality.NOISY:
             self.last_noisy = t_end
-        settled = vf or (quality is Quality.GOOD and self.good_since is not None and t_end - self.good_since >= HR_SETTLE_S)
+        settled = vf or (
+            quality is Quality.GOOD and self.good_since is not None and t_end - self.good_since >= HR_SETTLE_S
+        )
         if settled:
             self.unreadable_since = None
         elif self.unreadable_since is None:

@@ -95,6 +95,11 @@ class PlethAnalyzer:
             self._analyse(x)
 
     def _analyse(self, x: np.ndarray) -> None:
+        for i in range(0, x.size, self._block):  # one block at a time: judged on what was known at its end
+            self._analyse_block(x[i : i + self._block])
+        self.version += 1
+
+    def _analyse_block(self, x: np.ndarray) -> None:
         det = self._detector
         assert det is not None
         det.process(x)
@@ -111,7 +116,6 @@ class PlethAnalyzer:
             self.good_since = None
             if a.quality == "noisy" and self.bad_since is None:
                 self.bad_since = t_end
-        self.version += 1
 
     def _set(self, quality: str, rate: float | None, pi: float | None) -> None:
         self.quality, self.rate, self.pi = quality, rate, pi

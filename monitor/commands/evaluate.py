@@ -173,7 +173,8 @@ def _run_spo2(args: argparse.Namespace) -> int:
                                               for t in rows], "summary": summary}
         print(json.dumps(payload, indent=2))
         return 0
-    head = f"{'subject':<8} {'ox':>2} {'device':<16} {'alarm':<12} {'setting':<15} {'first <lim s':>12} {'raised s':>9} {'delay s':>8} {'alarms':>6}"
+    head = (f"{'subject':<8} {'ox':>2} {'device':<16} {'alarm':<12} {'setting':<15} {'first <lim s':>12} "
+            f"{'raised s':>9} {'delay s':>8} {'alarms':>6}")
     lines = [head, "-" * len(head)]
     for t in rows:
         fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
@@ -181,7 +182,8 @@ def _run_spo2(args: argparse.Namespace) -> int:
                      f"{fmt(t.first_below):>12} {fmt(t.raised):>9} {fmt(t.delay):>8} {t.alarms:>6}")
     lines.append("-" * len(head))
     for key, v in summary.items():
-        lines.append(f"{key:<30} n={v['n']:<3} delay median {v['median_s']:.1f} s (min {v['min_s']:.1f}, max {v['max_s']:.1f})")
+        lines.append(f"{key:<30} n={v['n']:<3} delay median {v['median_s']:.1f} s "
+                     f"(min {v['min_s']:.1f}, max {v['max_s']:.1f})")
     print("\n".join(lines))
     return 0
 

@@ -122,7 +122,7 @@ class EcgFeatureBank:
         rows[_RAW] = x
         self._buf.append(rows)
         out = []
-        for k in range(x.size // self.block):
+        for _ in range(x.size // self.block):
             self._n += self.block
             out.append(self._features(self._n))
         return out
@@ -190,7 +190,9 @@ def envelope_floor(envelope: np.ndarray, q: float = 0.2) -> float:
     return float(np.partition(envelope, k)[k]) / top
 
 
-def periodicity(envelope: np.ndarray, fs: float, min_lag_s: float = 0.33, max_lag_s: float = 2.0, rate: float = 25.0) -> float:
+def periodicity(
+    envelope: np.ndarray, fs: float, min_lag_s: float = 0.33, max_lag_s: float = 2.0, rate: float = 25.0
+) -> float:
     """Largest normalised autocorrelation of a (QRS-detection) envelope at lags ``min_lag_s``-``max_lag_s``,
     after averaging it down to ``rate`` Hz. Close to 1 for beats at a steady pace (the envelope repeats every
     cycle, or every other cycle in bigeminy), low for fibrillation, whose envelope has no period in that range
