@@ -316,6 +316,7 @@ async def run_once(
     gaps = sum(metric_values(metrics, "wardwatch_gaps_total").values())
     received = valid + invalid
     alarm_lat = []
+    alarm_detail: list[tuple[float, str, float]] = []
     vitals_lat = []
     for c in ws_clients:
         for received_at, bed in c.alarms:
@@ -324,6 +325,7 @@ async def run_once(
             before = [t for t in probe.alarm_triggers.get(bed, []) if t <= received_at]
             if before:
                 alarm_lat.append(received_at - before[-1])
+                alarm_detail.append((round(before[-1] - measure_from, 2), bed, round(received_at - before[-1], 3)))
         for (bed, pr), seen in c.vitals.items():
             sent = probe.pr_published.get((bed, pr))
             if sent is not None and seen >= measure_from and seen >= sent:
@@ -355,6 +357,7 @@ async def run_once(
         "rss_mb_per_bed": round(rss_peak / 2**20 / beds, 3),
         "rss_mb_per_bed_incremental": round((rss_peak - rss_idle) / 2**20 / beds, 3),
         "alarm_latency_ms": percentiles(alarm_lat),
+        "slowest_alarms": sorted(alarm_detail, key=lambda x: -x[2])[:12],
         "vitals_latency_ms": percentiles(vitals_lat),
         "ws_frames_per_client_per_s": round(np.mean([c.frames for c in ws_clients]) / total, 1) if clients else 0,
         "ws_kbytes_per_client_per_s": round(np.mean([c.bytes for c in ws_clients]) / total / 1000, 1) if clients else 0,

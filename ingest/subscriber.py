@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import aiomqtt
+import paho.mqtt.client as paho
 
 from ingest.broker import BrokerUrl
 
@@ -21,6 +22,41 @@ __all__ = ["Subscriber", "MessageHandler"]
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, bool, float], None]
+
+#: Packets read per "socket readable" event (bounded so one busy broker cannot starve the event loop).
+MAX_PACKETS_PER_READ = 512
+
+
+class _BatchReadingClient(aiomqtt.Client):
+    """aiomqtt reads one MQTT packet per "socket readable" event, so a ward's burst of hundreds of waveform
+    chunks takes as many event-loop iterations to come in, each shared with the websocket senders: under a
+    full ward that queued messages for seconds in the kernel (benchmarks/capacity.py). This client reads
+    every packet already received, up to ``MAX_PACKETS_PER_READ``, per event.
+
+    It replaces aiomqtt's reader callback and calls paho's ``_packet_read``: both private, so the versions are
+    pinned in pyproject.toml and tests/ingest/test_subscriber.py checks the behaviour.
+    """
+
+    def _on_socket_open(self, client: paho.Client, userdata: object, sock: object) -> None:
+        super()._on_socket_open(client, userdata, sock)  # type: ignore[arg-type]
+
+        def read_all() -> None:
+            try:
+                for _ in range(MAX_PACKETS_PER_READ):
+                    if client._sock is None:  # noqa: SLF001
+                        return
+                    rc = client._packet_read()  # noqa: SLF001
+                    if rc == paho.MQTT_ERR_AGAIN:
+                        return
+                    if rc > 0:
+                        client._loop_rc_handle(rc)  # noqa: SLF001
+                        return
+            except Exception as exc:  # a broken socket: aiomqtt's own reader does the same
+                if not self._disconnected.done():
+                    self._disconnected.set_exception(exc)
+
+        fileno = sock.fileno()  # type: ignore[attr-defined]
+        self._loop.call_soon_threadsafe(self._loop.add_reader, fileno, read_all)
 
 
 class Subscriber:
@@ -51,7 +87,7 @@ class Subscriber:
         delay = self.backoff_min
         while True:
             try:
-                async with aiomqtt.Client(
+                async with _BatchReadingClient(
                     self.broker.host,
                     self.broker.port,
                     username=self.broker.username,

@@ -60,9 +60,16 @@ def physionet_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet"
 
 
+#: Extensions of a WFDB record's files; a path ending in one of them names the record.
+WFDB_SUFFIXES = (".hea", ".dat", ".atr", ".mat", ".qrs")
+
+
 def resolve_record_path(record: str | os.PathLike[str]) -> Path:
-    """``record`` (a path without extension) as given, or else relative to :func:`physionet_dir`."""
+    """``record`` (a path without extension; a WFDB file name such as ``100.hea`` or ``a103l.mat`` is taken
+    for its record) as given, or else relative to :func:`physionet_dir`."""
     path = Path(record)
+    if path.suffix in WFDB_SUFFIXES and not path.with_name(path.name + ".hea").is_file():
+        path = path.with_suffix("")
     if path.with_name(path.name + ".hea").is_file():
         return path
     if not path.is_absolute():

@@ -195,9 +195,12 @@ class PulseDetector:
         step = self._quantum(raw[-self._samples(1.0):])
         if ptp <= 0.0 or (step > 0.0 and ptp / step < cfg.flat_levels):
             return PlethAssessment(end, "flat", None, None, 0)
-        recent = [p for p in self.pulses if p.sample >= lo]
+        # pulses found while the detector was still learning its levels are not evidence of anything
+        recent = [p for p in self.pulses if p.sample >= max(lo, self._learn_until)]
         if len(recent) < cfg.min_pulses:
-            return PlethAssessment(end, "noisy", None, None, len(recent))
+            # too few pulses: noise, unless the window still reaches into the learning phase (no evidence yet)
+            learning = lo < self._learn_until
+            return PlethAssessment(end, "unknown" if learning else "noisy", None, None, len(recent))
         fs = self.fs
         iv = [(b.sample - a.sample) / fs for a, b in zip(recent, recent[1:], strict=False)]
         amps = [p.amplitude for p in recent]
