@@ -81,6 +81,8 @@ class EcgAnalyzer:
         self.rate = HeartRateEstimator()
         self.rhythm = RhythmTracker()
         self.beats: deque[EcgBeat] = deque(maxlen=64)
+        self._beats_version = 0  # bumped whenever ``beats`` changes (keys the run-onset cache)
+        self._onset_cache: dict[tuple[bool, float], tuple[int, float | None]] = {}
         self.quality: str = EcgQuality.UNKNOWN
         self.vf = False
         self.samples_seen = 0  # analysed so far (absolute index of the next sample to analyse)
@@ -143,6 +145,7 @@ class EcgAnalyzer:
         self.rate.reset()
         self.rhythm.reset()
         self.beats.clear()
+        self._beats_version += 1
         self.blocks.clear()
         self.history.clear()
         self._pending.clear()
@@ -193,7 +196,9 @@ class EcgAnalyzer:
             found.append(beat)
             self.rate.update(t)
             self.rhythm.add(t, shape.label, shape.prev_corr)
-        self.beats.extend(found)
+        if found:
+            self.beats.extend(found)
+            self._beats_version += 1
         for f in blocks:
             self._judge(f)
         return found
@@ -310,12 +315,25 @@ class EcgAnalyzer:
         three intervals (one ectopic beat does not end the run), stays beyond the limit. ``None`` when the
         latest beats are not beyond it.
         """
+        key = (faster, limit_bpm)
+        cached = self._onset_cache.get(key)
+        if cached is not None and cached[0] == self._beats_version:
+            return cached[1]  # asked after every message, but the answer changes only with a new beat
+        onset = self._run_onset(faster, limit_bpm)
+        self._onset_cache[key] = (self._beats_version, onset)
+        return onset
+
+    def _run_onset(self, faster: bool, limit_bpm: float) -> float | None:
         beats = list(self.beats)
         if len(beats) < 4:
             return None
-        times = np.array([b.t_stream for b in beats])
+        times = np.fromiter((b.t_stream for b in beats), dtype=float, count=len(beats))
         rates = 60.0 / np.maximum(np.diff(times), 1e-3)
-        smooth = np.array([np.median(rates[max(0, i - 1) : i + 2]) for i in range(len(rates))])
+        smooth = np.empty_like(rates)  # running median of three intervals (of two at either end)
+        a, b, c = rates[:-2], rates[1:-1], rates[2:]
+        smooth[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+        smooth[0] = (rates[0] + rates[1]) / 2.0
+        smooth[-1] = (rates[-2] + rates[-1]) / 2.0
         beyond = smooth > limit_bpm if faster else smooth < limit_bpm
         if not beyond[-1]:
             return None
