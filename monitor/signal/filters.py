@@ -7,15 +7,14 @@ sample with the state passed in ``zi``). Designs are made per sampling rate.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+from pathlib import Path
+from typing import Any
+
 import numpy as np
-from scipy import signal
 
 from monitor.errors import ConfigError
-
-try:  # the Cython kernel behind scipy.signal.sosfilt: same arithmetic, without ~60 us of argument checking
-    from scipy.signal._sosfilt import _sosfilt as _sos_kernel
-except ImportError:  # pragma: no cover - other scipy layouts
-    _sos_kernel = None
 
 __all__ = [
     "MovingAverage",
@@ -23,23 +22,120 @@ __all__ = [
     "SampleBuffer",
     "SosFilter",
     "design_bandpass",
+    "forward_max",
     "group_delay_samples",
+    "sosfilt_zi",
 ]
 
 
+def _load_sos_kernel() -> Any:
+    """The compiled kernel behind ``scipy.signal.sosfilt`` (``_sosfilt(sos, x, zi)``: filters the rows of ``x``
+    in place, carrying ``zi``), loaded on its own.
+
+    ``import scipy.signal`` loads all of scipy.signal, scipy.stats, scipy.optimize and more: about 85 MB of
+    resident memory per process for one recursive loop, most of a station's baseline. The extension module
+    itself needs only numpy, so it is loaded directly from scipy's package directory; with another scipy
+    layout the public ``scipy.signal.sosfilt`` is used instead (same arithmetic, same results)."""
+    spec = importlib.util.find_spec("scipy")
+    if spec is not None and spec.submodule_search_locations:
+        for base in spec.submodule_search_locations:
+            for path in sorted((Path(base) / "signal").glob("_sosfilt.*")):
+                if path.suffix not in (".so", ".pyd"):
+                    continue
+                try:
+                    loader = importlib.machinery.ExtensionFileLoader("_sosfilt", str(path))
+                    module_spec = importlib.util.spec_from_file_location("_sosfilt", str(path), loader=loader)
+                    if module_spec is None:
+                        continue
+                    module = importlib.util.module_from_spec(module_spec)
+                    loader.exec_module(module)
+                    return module._sosfilt
+                except (ImportError, AttributeError, OSError):  # pragma: no cover - other scipy layouts
+                    continue
+    return None  # pragma: no cover
+
+
+_sos_kernel = _load_sos_kernel()
+
+
 def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int = 2) -> np.ndarray:
-    """Butterworth band-pass as second-order sections; the upper edge is kept below 0.45 fs."""
+    """Butterworth band-pass as second-order sections; the upper edge is kept below 0.45 fs.
+
+    The same design, step for step, as ``scipy.signal.butter(order, [low, high], "bandpass", fs=fs,
+    output="sos")`` (analog prototype, pre-warped low-pass to band-pass transform, bilinear transform, poles
+    closest to the unit circle in the last section, each pole pair with its nearest zeros, the gain in the
+    first section): the tests check it coefficient for coefficient against scipy."""
     high = min(high_hz, 0.45 * fs)
     if not 0.0 < low_hz < high:
         raise ConfigError(f"band {low_hz}-{high_hz} Hz is not usable at fs={fs} Hz")
-    return np.asarray(signal.butter(order, [low_hz, high], btype="bandpass", fs=fs, output="sos"))
+    if order < 1 or order % 2:
+        raise ConfigError(f"band-pass order must be a positive even number, got {order}")
+    wn = 2.0 * np.array([low_hz, high], dtype=float) / fs
+    m = np.arange(-order + 1, order, 2, dtype=float)
+    prototype = -np.exp(1j * np.pi * m / (2 * order))  # Butterworth poles, cut-off 1 rad/s
+    warped = 4.0 * np.tan(np.pi * wn / 2.0)  # pre-warped band edges (bilinear transform at fs = 2)
+    bw = warped[1] - warped[0]
+    wo = np.sqrt(warped[0] * warped[1])
+    p_lp = (prototype * bw / 2).astype(np.complex128)
+    p_bp = np.concatenate((p_lp + np.sqrt(p_lp**2 - wo**2), p_lp - np.sqrt(p_lp**2 - wo**2)))
+    z_bp = np.zeros(order, dtype=np.complex128)  # plus ``order`` zeros at infinity
+    fs2 = 4.0
+    zeros = np.concatenate(((fs2 + z_bp) / (fs2 - z_bp), -np.ones(order))).real  # order at +1, order at -1
+    poles = (fs2 + p_bp) / (fs2 - p_bp)
+    gain = bw**order * np.real(np.prod(fs2 - z_bp) / np.prod(fs2 - p_bp))
+    upper = poles[poles.imag > 0]  # one of each conjugate pair, by real part (ties: the first goes last)
+    upper = upper[np.lexsort((np.abs(upper.imag), upper.real))]
+    if len(upper) != order:  # pragma: no cover - an even-order band-pass has complex poles only
+        raise ConfigError(f"band {low_hz}-{high_hz} Hz at fs={fs} Hz gives real poles")
+    sos = np.zeros((order, 6))
+    for section in range(order - 1, -1, -1):  # the pole pair closest to the unit circle goes last
+        i = int(np.argmin(np.abs(1 - np.abs(upper))))
+        pole = upper[i]
+        upper = np.delete(upper, i)
+        pair = []
+        for _ in range(2):  # its two nearest zeros
+            j = int(np.argsort(np.abs(zeros - pole), kind="stable")[0])
+            pair.append(zeros[j])
+            zeros = np.delete(zeros, j)
+        sos[section, :3] = np.poly(pair)
+        sos[section, 3:] = np.poly([pole, pole.conjugate()]).real
+    sos[0, :3] *= gain
+    return sos
+
+
+def sosfilt_zi(sos: np.ndarray) -> np.ndarray:
+    """Initial state of each section for the steady-state step response (as ``scipy.signal.sosfilt_zi``)."""
+    zi = np.empty((sos.shape[0], 2))
+    scale = 1.0
+    for k, section in enumerate(np.asarray(sos, dtype=float)):
+        b, a = section[:3] / section[3], section[3:] / section[3]
+        companion = np.array([[-a[1], -a[2]], [1.0, 0.0]])
+        zi[k] = scale * np.linalg.solve(np.eye(2) - companion.T, b[1:] - a[1:] * b[0])
+        scale *= section[:3].sum() / section[3:].sum()
+    return zi
 
 
 def group_delay_samples(sos: np.ndarray, freq_hz: float, fs: float) -> float:
     """Group delay of ``sos`` at ``freq_hz``, in samples."""
-    b, a = signal.sos2tf(sos)
-    _, gd = signal.group_delay((b, a), w=[freq_hz], fs=fs)
-    return float(gd[0])
+    b = np.array([1.0])
+    a = np.array([1.0])
+    for section in np.asarray(sos, dtype=float):
+        b, a = np.polymul(b, section[:3]), np.polymul(a, section[3:])
+    c = np.convolve(b, a[::-1])
+    z = np.exp(-1j * 2.0 * np.pi * freq_hz / fs)
+    num = np.polyval((c * np.arange(c.size))[::-1], z)
+    den = np.polyval(c[::-1], z)
+    return float(np.real(num / den) - a.size + 1)
+
+
+def forward_max(x: np.ndarray, width: int) -> np.ndarray:
+    """``out[i] = max(x[i : i + width])``, the missing samples past the end counting as -inf (as
+    ``scipy.ndimage.maximum_filter1d(x, width, origin=-(width // 2), mode="constant", cval=-inf)``)."""
+    n = x.shape[0]
+    if width <= 1 or n == 0:
+        return np.array(x, dtype=float)
+    padded = np.concatenate((np.asarray(x, dtype=float), np.full(width - 1, -np.inf)))
+    return np.lib.stride_tricks.sliding_window_view(padded, width).max(axis=1)
 
 
 class SosFilter:
@@ -52,7 +148,7 @@ class SosFilter:
 
     def __init__(self, sos: np.ndarray, rows: int | None = None) -> None:
         self.sos = np.ascontiguousarray(sos, dtype=float)
-        self._zi_unit = signal.sosfilt_zi(self.sos)
+        self._zi_unit = sosfilt_zi(self.sos)
         self._rows = rows
         self._zi: np.ndarray | None = None
 
@@ -70,6 +166,8 @@ class SosFilter:
         if _sos_kernel is not None:
             _sos_kernel(self.sos, rows, self._zi)
         else:  # pragma: no cover
+            from scipy import signal  # noqa: PLC0415 - heavy; only when the kernel could not be loaded
+
             out, zf = signal.sosfilt(self.sos, rows, axis=1, zi=np.moveaxis(self._zi, 0, 1))
             rows, self._zi = np.asarray(out), np.ascontiguousarray(np.moveaxis(zf, 1, 0))
         return rows[0] if one else rows

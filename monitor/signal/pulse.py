@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 
 from monitor.errors import ConfigError
-from monitor.signal.filters import SampleBuffer, SosFilter, design_bandpass
+from monitor.signal.filters import SampleBuffer, SosFilter, design_bandpass, forward_max
 
 __all__ = ["PulseConfig", "Pulse", "PlethAssessment", "PulseDetector"]
 
@@ -149,7 +148,7 @@ class PulseDetector:
         pad = first - (lo - look)
         if pad:
             ssf = np.concatenate((np.full(pad, -np.inf), ssf))
-        wmax = maximum_filter1d(ssf, look, origin=-(look // 2), mode="constant", cval=-np.inf)
+        wmax = forward_max(ssf, look)
         j = np.arange(look, look + hi - lo)
         mid = ssf[j]
         peaks = np.flatnonzero((mid > wmax[j - look]) & (mid >= wmax[j + 1]) & (mid > 0.0))

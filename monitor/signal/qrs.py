@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 
 from monitor.errors import ConfigError
-from monitor.signal.filters import QrsFilterBank, SampleBuffer
+from monitor.signal.filters import QrsFilterBank, SampleBuffer, forward_max
 
 __all__ = ["Beat", "QrsConfig", "QrsDetector", "detect_beats"]
 
@@ -234,7 +233,7 @@ class QrsDetector:
         pad = first - (lo - look)
         if pad:
             env = np.concatenate((np.full(pad, -np.inf), env))
-        wmax = maximum_filter1d(env, look, origin=-(look // 2), mode="constant", cval=-np.inf)
+        wmax = forward_max(env, look)
         j = np.arange(look, look + hi - lo)
         mid = env[j]
         peaks = np.flatnonzero((mid > wmax[j - look]) & (mid >= wmax[j + 1]) & (mid > 0.0))
