@@ -1,7 +1,9 @@
-"""Websocket fan-out with priorities: alarm frames first and never dropped; vitals and waveforms degrade.
+"""Websocket fan-out with priorities: alarm frames first and never dropped; vitals coalesce; waveforms degrade.
 
 Each client gets its own bounded buffers and its own sender task, so a slow client only ever slows itself
-and never the alarm evaluation. Frames are encoded once per broadcast, not once per client.
+and never the alarm evaluation. Alarm and waveform frames are encoded once per broadcast, not once per client.
+Vitals are kept per bed until the client's sender takes them: a client that falls behind gets one frame with
+the latest vitals of every bed that changed, never a stale value and never a bed left out.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class Client:
     send: Send
     queue_size: int
     urgent: deque[str] = field(default_factory=deque)
-    vitals: deque[str] = field(default_factory=lambda: deque(maxlen=4))
+    vitals: dict[str, dict[str, Any]] = field(default_factory=dict)  # bed -> its latest vitals entry, unsent
+    vitals_t: float = 0.0
+    vitals_due: bool = False  # a vitals frame is owed (an empty one is the heartbeat)
     waves: deque[str] = field(init=False)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
@@ -45,9 +49,13 @@ class Client:
         self.waves = deque(maxlen=self.queue_size)
 
     def next_frame(self) -> str | None:
-        for q in (self.urgent, self.vitals, self.waves):
-            if q:
-                return q.popleft()
+        if self.urgent:
+            return self.urgent.popleft()
+        if self.vitals_due:
+            beds, self.vitals, self.vitals_due = list(self.vitals.values()), {}, False
+            return encode({"type": "vitals", "t": self.vitals_t, "beds": beds})
+        if self.waves:
+            return self.waves.popleft()
         return None
 
 
@@ -69,20 +77,28 @@ class Hub:
             client.wake.set()
 
     def vitals(self, frame: dict[str, Any]) -> None:
-        self._droppable(frame, "vitals")
+        """A ``{"type": "vitals", "t", "beds": [...]}`` frame: merged into each client's unsent vitals per bed."""
+        for client in self.clients:
+            pending = client.vitals
+            superseded = 0
+            for entry in frame["beds"]:
+                superseded += entry["bed"] in pending
+                pending[entry["bed"]] = entry
+            if superseded:
+                self.metrics.ws_vitals_superseded.inc(superseded)
+            client.vitals_t = frame["t"]
+            client.vitals_due = True
+            client.wake.set()
 
     def waves(self, frame: dict[str, Any]) -> None:
-        self._droppable(frame, "waves")
-
-    def _droppable(self, frame: dict[str, Any], kind: str) -> None:
         if not self.clients:
             return
         data = encode(frame)
         for client in self.clients:
-            q: deque[str] = getattr(client, kind)
-            if q.maxlen is not None and len(q) == q.maxlen:
+            q = client.waves
+            if len(q) == q.maxlen:
                 client.dropped += 1
-                self.metrics.ws_dropped.inc(kind=kind)
+                self.metrics.ws_dropped.inc(kind="waves")
             q.append(data)
             client.wake.set()
 

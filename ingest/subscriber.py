@@ -33,12 +33,15 @@ class _BatchReadingClient(aiomqtt.Client):
     full ward that queued messages for seconds in the kernel (benchmarks/capacity.py). This client reads
     every packet already received, up to ``MAX_PACKETS_PER_READ``, per event.
 
-    It replaces aiomqtt's reader callback and calls paho's ``_packet_read``: both private, so the versions are
-    pinned in pyproject.toml and tests/ingest/test_subscriber.py checks the behaviour.
+    It replaces aiomqtt's reader callback and calls paho's ``_packet_read``: both private, so the major versions
+    are bounded in pyproject.toml, a paho without ``_packet_read`` keeps aiomqtt's own reader, and
+    tests/ingest/test_subscriber.py checks the behaviour (a burst arrives whole and in order).
     """
 
     def _on_socket_open(self, client: paho.Client, userdata: object, sock: object) -> None:
         super()._on_socket_open(client, userdata, sock)  # type: ignore[arg-type]
+        if not hasattr(client, "_packet_read"):  # pragma: no cover - another paho: aiomqtt's reader stays
+            return
 
         def read_all() -> None:
             try:

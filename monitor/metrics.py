@@ -108,6 +108,10 @@ class Metrics:
         self.broker_connected = Gauge("wardwatch_broker_connected", "1 when the station is connected")
         self.ws_clients = Gauge("wardwatch_ws_clients", "websocket clients connected")
         self.ws_dropped = Counter("wardwatch_ws_frames_dropped_total", "frames not sent to slow clients, by type")
+        self.ws_vitals_superseded = Counter(
+            "wardwatch_ws_vitals_superseded_total",
+            "bed vitals replaced by newer ones before a slow client was sent them (it gets the newer ones)",
+        )
 
     def render(self) -> str:
         lines: list[str] = []
@@ -124,6 +128,7 @@ class Metrics:
             self.broker_connected,
             self.ws_clients,
             self.ws_dropped,
+            self.ws_vitals_superseded,
         ):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"

@@ -46,7 +46,9 @@ def _answers(host: str, port: int) -> bool:
 @pytest.fixture(scope="session")
 def broker_url() -> Iterator[str]:
     if mosquitto_path() is not None:
-        with private_mosquitto() as broker:
+        # as deployed (deploy/mosquitto/mosquitto.conf): the default queue of 1000 QoS 1 messages per client
+        # drops a ward's burst when the station falls behind for a moment
+        with private_mosquitto(extra_config="max_queued_messages 10000") as broker:
             yield broker.url
         return
     if _answers("127.0.0.1", 1883):
