@@ -257,6 +257,7 @@ async def run_once(
         probe_task = asyncio.create_task(run_probes(broker.url, probes, total, probe))
         await asyncio.sleep(warmup)
         measure_from = time.time()
+        ingested0 = metric_values(http_get(f"http://127.0.0.1:{port}/metrics"), "wardwatch_messages_total")
         cpu0 = proc.cpu_times()
         others = {
             "load_generator": psutil.Process(load.pid) if load is not None else None,
@@ -278,7 +279,9 @@ async def run_once(
             await asyncio.sleep(1.0)
             rss_peak = max(rss_peak, proc.memory_info().rss)
         cpu1 = proc.cpu_times()
+        measure_to = time.time()  # latencies count for messages published inside the window (not the teardown)
         wall = time.monotonic() - wall0
+        ingested1 = metric_values(http_get(f"http://127.0.0.1:{port}/metrics"), "wardwatch_messages_total")
         machine1 = psutil.cpu_times()
         other_cpu = {
             k: round((p.cpu_times().user + p.cpu_times().system - c.user - c.system) / wall * 100, 1)
@@ -318,26 +321,30 @@ async def run_once(
     alarm_lat = []
     alarm_detail: list[tuple[float, str, float]] = []
     vitals_lat = []
+    vitals_detail: list[tuple[float, str, int, float]] = []
     for c in ws_clients:
         for received_at, bed in c.alarms:
             if received_at < measure_from:
                 continue
             before = [t for t in probe.alarm_triggers.get(bed, []) if t <= received_at]
-            if before:
+            if before and before[-1] <= measure_to:
                 alarm_lat.append(received_at - before[-1])
                 alarm_detail.append((round(before[-1] - measure_from, 2), bed, round(received_at - before[-1], 3)))
         for (bed, pr), seen in c.vitals.items():
             sent = probe.pr_published.get((bed, pr))
-            if sent is not None and seen >= measure_from and seen >= sent:
+            if sent is not None and seen >= measure_from and seen >= sent and sent <= measure_to:
                 vitals_lat.append(seen - sent)
+                vitals_detail.append((round(sent - measure_from, 2), bed, pr, round(seen - sent, 3)))
     cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall * 100.0
-    msgs_per_bed_s = 4 + 4 + 1  # ecg + pleth chunks of 250 ms, numerics
+    rate = {k: (v - ingested0.get(k, 0.0)) / wall for k, v in ingested1.items()}  # valid messages/s by stream
+    chunk_samples = {'{stream="ecg"}': 250 * 0.25, '{stream="pleth"}': 125 * 0.25}  # the load's 250 ms chunks
     return {
         "beds": beds,
         "duration_s": duration,
         "clients": clients,
-        "messages_per_s": round(beds * msgs_per_bed_s, 1),
-        "samples_per_s": beds * (250 + 125),
+        "messages_per_s": round(sum(rate.values()), 1),  # ingested (valid), measured over the window
+        "samples_per_s": round(sum(rate.get(k, 0.0) * n for k, n in chunk_samples.items())),
+        "messages_per_s_offered": beds * (4 + 4 + 1),  # ecg + pleth chunks of 250 ms, numerics
         "published": published,
         "received": int(received),
         "lost": max(0, int(published - received)),
@@ -359,6 +366,7 @@ async def run_once(
         "alarm_latency_ms": percentiles(alarm_lat),
         "slowest_alarms": sorted(alarm_detail, key=lambda x: -x[2])[:12],
         "vitals_latency_ms": percentiles(vitals_lat),
+        "slowest_vitals": sorted(vitals_detail, key=lambda x: -x[3])[:12],
         "ws_frames_per_client_per_s": round(np.mean([c.frames for c in ws_clients]) / total, 1) if clients else 0,
         "ws_kbytes_per_client_per_s": round(np.mean([c.bytes for c in ws_clients]) / total / 1000, 1) if clients else 0,
     }

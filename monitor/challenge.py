@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import wfdb
 
@@ -127,7 +126,7 @@ def judge(name: str, alarm: str, true_alarm: bool, analysis: Analysis) -> Verdic
 def judge_record(record: str, limits: Limits | None = None) -> tuple[Verdict, Analysis]:
     alarm, true_alarm = read_label(record)
     analysis = analyze_record(record, cut_s=ALARM_AT_S, limits=limits)
-    return judge(Path(record).name, alarm, true_alarm, analysis), analysis
+    return judge(resolve_record_path(record).name, alarm, true_alarm, analysis), analysis
 
 
 def score(verdicts: Iterable[Verdict]) -> ChallengeScore:
