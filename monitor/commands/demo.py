@@ -75,6 +75,9 @@ async def _demo(args: argparse.Namespace, settings: object) -> None:
         print(f"Demo login:     user {login[0]!r}, password {login[1]!r} (charge nurse)", flush=True)
         if station.desk.paging is not None:
             print("Pages:          MQTT topics pager/primary and pager/charge on the demo broker", flush=True)
+        data_dir = station.settings.data_dir
+        print(f"Recordings:     {data_dir} (review at /review; or `wardwatch sessions list --data-dir {data_dir}`, "
+              f"then `wardwatch replay SESSION_ID --data-dir {data_dir}`)", flush=True)
         waiters = {station_task, sim_task}
         if args.duration:
             waiters.add(asyncio.create_task(asyncio.sleep(args.duration)))
