@@ -31,9 +31,10 @@ __all__ = ["AnalyzedAlarm", "Analysis", "analyze_record", "analyze_messages", "a
 
 @dataclass(frozen=True)
 class AnalyzedAlarm:
-    """One alarm: when its condition began (``onset``), when it was announced (``raised``), when the condition
-    ended (``ended``; ``None``: still present at the end), and every stretch its condition was present (a
-    latched alarm whose condition comes back is reactivated: one alarm, several stretches)."""
+    """One announcement of an alarm, as the station's alarm log lists it: when its condition began (``onset``),
+    when the alarm signal started (``raised``), when the condition ended (``ended``; ``None``: still present at
+    the end) and the stretch its condition was present. A latched alarm whose condition comes back is
+    *reactivated*: the same alarm (``id``) sounds again, listed as another entry with ``reactivated`` true."""
 
     type: str
     priority: str
@@ -44,6 +45,8 @@ class AnalyzedAlarm:
     value: float | None
     message: str
     stretches: tuple[tuple[float, float | None], ...] = ()
+    id: str = ""
+    reactivated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -122,38 +125,40 @@ def analyze_messages(
 
 
 def _alarms(events: Sequence[Any], zero: float) -> list[AnalyzedAlarm]:
-    by_id: dict[str, dict[str, Any]] = {}
-    order: list[str] = []
+    """One entry per announcement: the raise, then every reactivation of a latched alarm, in time order."""
+    episodes: dict[str, list[dict[str, Any]]] = {}  # alarm id -> [{"alarm", "raised", "onset", "end"}, ...]
     for ev in events:
         alarm = ev.alarm
         if alarm["bed"] == "*":
             continue
-        entry = by_id.get(alarm["id"])
-        if entry is None:
+        runs = episodes.get(alarm["id"])
+        if runs is None:
             if ev.event != "raised":
                 continue
-            entry = by_id[alarm["id"]] = {"alarm": alarm, "stretches": [[alarm["onset"] - zero, None]]}
-            order.append(alarm["id"])
-        entry["alarm"] = alarm if ev.event == "raised" else {**entry["alarm"], "ended_at": alarm.get("ended_at")}
-        stretches = entry["stretches"]
-        if ev.event in ("latched", "cleared") and stretches[-1][1] is None:
+            runs = episodes[alarm["id"]] = [
+                {"alarm": alarm, "raised": alarm["raised_at"] - zero, "onset": alarm["onset"] - zero, "end": None}
+            ]
+        last = runs[-1]
+        if ev.event in ("latched", "cleared") and last["end"] is None:
             ended = alarm.get("ended_at")
-            stretches[-1][1] = (ended if ended is not None else ev.t) - zero
+            last["end"] = (ended if ended is not None else ev.t) - zero
         elif ev.event == "reactivated":
-            stretches.append([ev.t - zero, None])
+            runs.append({"alarm": alarm, "raised": ev.t - zero, "onset": ev.t - zero, "end": None})
     out = []
-    for alarm_id in order:
-        entry = by_id[alarm_id]
-        a = entry["alarm"]
-        s = spec(a["type"])
-        stretches = tuple((round(s0, 3), None if s1 is None else round(s1, 3)) for s0, s1 in entry["stretches"])
-        out.append(
-            AnalyzedAlarm(
-                type=a["type"], priority=s.priority.value, kind=s.kind.value,
-                onset=round(a["onset"] - zero, 3), raised=round(a["raised_at"] - zero, 3),
-                ended=stretches[-1][1], value=a.get("value"), message=a.get("message", ""), stretches=stretches,
+    for alarm_id, runs in episodes.items():
+        for k, run in enumerate(runs):
+            a = run["alarm"]
+            s = spec(a["type"])
+            end = None if run["end"] is None else round(run["end"], 3)
+            onset = round(run["onset"], 3)
+            out.append(
+                AnalyzedAlarm(
+                    type=a["type"], priority=s.priority.value, kind=s.kind.value, onset=onset,
+                    raised=round(run["raised"], 3), ended=end, value=a.get("value"), message=a.get("message", ""),
+                    stretches=((onset, end),), id=alarm_id, reactivated=k > 0,
+                )
             )
-        )
+    out.sort(key=lambda a: (a.raised, a.onset))
     return out
 
 

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Feed all ECG leads and the pleth of a WFDB record through the live pipeline (Ward.feed on a "
         "virtual clock, 0.25 s chunks arriving 20 ms after their last sample; other channels are left out, as "
         "the MQTT contract carries only ECG and pleth) and print the alarms it would raise: type, priority, "
-        "onset and raise time in seconds of record time.",
+        "onset and raise time in seconds of record time, one line per announcement (a latched alarm whose "
+        "condition comes back is announced again: 'again' in the table, \"reactivated\": true in JSON).",
     )
     parser.add_argument("record", help="WFDB record path without extension (or relative to the PhysioNet dir)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -53,5 +54,6 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"{'type':<26} {'priority':<8} {'onset s':>9} {'raised s':>9} {'ended s':>9}  message\n")
     for a in alarms:
         ended = "-" if a.ended is None else f"{a.ended:.1f}"
-        out.write(f"{a.type:<26} {a.priority:<8} {a.onset:>9.1f} {a.raised:>9.1f} {ended:>9}  {a.message}\n")
+        again = "again: " if a.reactivated else ""
+        out.write(f"{a.type:<26} {a.priority:<8} {a.onset:>9.1f} {a.raised:>9.1f} {ended:>9}  {again}{a.message}\n")
     return 0

@@ -37,6 +37,10 @@ def test_challenge_2015_score_meets_the_bar() -> None:
     print("CHALLENGE", counts, round(result.score(), 1), [(v.record, v.outcome) for v in verdicts])
     assert result.score() >= 85.0, [(v.record, v.outcome) for v in verdicts]
     assert counts["FN"] == 0
+    # read strictly ("an alarm announced inside the last minute"), a condition that comes back within the
+    # minute is announced again (reactivation), so the strict reading stays close
+    print("CHALLENGE strict", result.counts(strict=True), round(result.score(strict=True), 1))
+    assert result.counts(strict=True)["FP"] == 0 and result.counts(strict=True)["FN"] <= 1
 
 
 @cache
@@ -67,6 +71,9 @@ def test_vt_runs() -> None:
     vt210 = _mitdb("210").of_type("ventricular_tachycardia")  # 6-beat runs at 421 s (150 bpm) and 1083 s (117 bpm)
     assert vt210 and abs(vt210[0].onset - 421.2) < 1.0
     assert any(abs(s0 - 1083.0) < 5.0 for a in vt210 for s0, _ in a.stretches)
+    # the second run reactivates the latched alarm: the same alarm, announced again, its own entry
+    again = [a for a in vt210 if a.reactivated]
+    assert again and again[0].id == vt210[0].id and abs(again[0].raised - 1083.0) < 6.0
     assert not _mitdb("106").of_type("ventricular_tachycardia")  # its "VT" is a 3-beat run: not VT (>= 5 beats)
     assert not _mitdb("208").of_type("ventricular_tachycardia")  # couplets and triplets only
 
