@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import gc
 import logging
+import signal
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,6 +272,30 @@ class Station:
         return _HttpServer(self)
 
 
+def _graceful_server(config: Any) -> Any:
+    """A uvicorn server whose SIGINT/SIGTERM only stop it, so that the station then shuts down cleanly (the
+    recorder flushes every bed's buffers: nothing recorded is lost on `systemctl stop`, `docker stop` or Ctrl-C)
+    and the process exits normally. uvicorn's own handler re-raises the signal once the server has stopped,
+    which killed the process before the recorder could flush (the last half second of every session)."""
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return GracefulServer(config)
+
+
 class _HttpServer:
     """uvicorn inside our event loop, so the API sees the same objects as ingest (no locks, no copies)."""
 
@@ -289,7 +315,7 @@ class _HttpServer:
             ws_per_message_deflate=False,  # compressing every frame once per client costs more than the bytes
             ws_ping_timeout=10,
         )
-        self.server = uvicorn.Server(config)
+        self.server = _graceful_server(config)
         self._task: asyncio.Task[None] | None = None
 
     async def serve_started(self, ready: asyncio.Event | None) -> None:

@@ -73,4 +73,4 @@ def test_demo_tachycardia_acknowledge_then_replay(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=True)  # fmt: skip
     result = json.loads(replay.stdout)
     assert any(a["type"] == "tachycardia" for a in result["alarms"]), result
-    assert result["reproduces_live"] is True  # event for event, the acknowledgement included
+    assert result["reproduces_live"] is True, result["comparison"]  # event for event, the acknowledgement included
