@@ -367,6 +367,7 @@ async def run_once(
         "slowest_alarms": sorted(alarm_detail, key=lambda x: -x[2])[:12],
         "vitals_latency_ms": percentiles(vitals_lat),
         "slowest_vitals": sorted(vitals_detail, key=lambda x: -x[3])[:12],
+        "ws_frames_dropped": int(sum(metric_values(metrics, "wardwatch_ws_frames_dropped_total").values())),
         "ws_frames_per_client_per_s": round(np.mean([c.frames for c in ws_clients]) / total, 1) if clients else 0,
         "ws_kbytes_per_client_per_s": round(np.mean([c.bytes for c in ws_clients]) / total / 1000, 1) if clients else 0,
     }
