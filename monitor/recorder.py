@@ -42,8 +42,6 @@ from store.codec import (
     Marker,
     canonical,
     canonical_time,
-    decode_entries,
-    decode_vitals,
     encode_entries,
     encode_vitals,
 )
@@ -377,20 +375,19 @@ class Recorder:
         self._jobs.put(("write", job))
 
     def _encode_loop(self) -> None:
-        """The encoder thread: encodes blocks outside any transaction, remembers which hot rows each session has
-        until they are compacted, and hands ready rows to the writer, in order."""
-        pending: dict[str, list[int]] = {}
+        """The encoder thread: encodes blocks outside any transaction (compaction reads a session's hot rows back
+        from the database) and hands ready rows to the writer, in order."""
         while True:
             job = self._jobs.get()
             if job is None:
                 return
             try:
-                self._encode_one(job, pending)
+                self._encode_one(job)
             except Exception:
                 self.errors += 1
                 log.exception("recorder could not encode %s", job[0])
 
-    def _encode_one(self, job: tuple[Any, ...], pending: dict[str, Any]) -> None:
+    def _encode_one(self, job: tuple[Any, ...]) -> None:
         store, writer = self.store, self.writer
         assert store is not None and writer is not None
         kind = job[0]
@@ -402,33 +399,22 @@ class Recorder:
         elif kind == "hot":
             _, sid, seq, entries, vitals = job
             row = _row(entries, vitals, FAST)
-            # only the row's number is kept: compaction reads the hot rows back from the database. Keeping them
-            # in memory (5 minutes of every bed: ~0.45 MB per bed) was most of a full ward's memory growth
-            pending.setdefault(sid, []).append(seq)
             writer.submit(lambda cur: _insert(cur, sid, seq, 0, row))
         elif kind == "compact":
-            _, sid, up_to, first_seq = job
-            seqs = pending.get(sid, [])
-            take = [q for q in seqs if up_to is None or q <= up_to]
-            pending[sid] = [q for q in seqs if not (up_to is None or q <= up_to)]
-            if not pending[sid]:
-                del pending[sid]
-            if not take:
+            # the hot rows are read back from the database, not kept in memory until now (5 minutes of every bed,
+            # ~0.45 MB per bed, was most of a full ward's memory growth); the LZMA encoding stays out of the
+            # writer's transaction
+            _, sid, up_to, _first_seq = job
+            writer.flush()  # the hot rows handed over so far are committed
+            seqs, entries, vitals = store.hot_blocks(sid, up_to)
+            if not seqs:
                 return
-            seq0, last_seq = take[0], take[-1]
-            writer.flush()  # the hot rows handed over so far are committed: read them back
-            rows = store.db.query(
-                "SELECT data, vitals FROM rec_blocks WHERE session_id = ? AND level = 0 AND seq >= ? AND seq <= ? "
-                "ORDER BY seq",
-                (sid, seq0, last_seq),
-            )
-            entries = [e for data, _ in rows for e in decode_entries(bytes(data))]
-            vitals = [v for _, vit in rows if vit is not None for v in decode_vitals(bytes(vit))]
             row = _row(entries, vitals, None)
+            last_seq = seqs[-1]
 
             def compact(cur: Any) -> None:
-                cur.execute("DELETE FROM rec_blocks WHERE session_id = ? AND level = 0 AND seq <= ?", (sid, last_seq))
-                _insert(cur, sid, seq0, 1, row)
+                store.delete_hot_blocks(cur, sid, last_seq)
+                _insert(cur, sid, seqs[0], 1, row)
 
             writer.submit(compact)
 

@@ -227,23 +227,44 @@ class SessionStore:
             ),
         )
 
-    def compact(self, cur: Any, session_id: str, up_to_seq: int | None = None) -> int:
-        """Merge the session's hot blocks (``seq <= up_to_seq``) into one compacted block; returns how many."""
-        where = "session_id = ? AND level = 0" + (" AND seq <= ?" if up_to_seq is not None else "")
-        params: tuple[Any, ...] = (session_id,) if up_to_seq is None else (session_id, up_to_seq)
-        cur.execute(f"SELECT seq, vitals, data FROM rec_blocks WHERE {where} ORDER BY seq", params)
-        rows = cur.fetchall()
-        if not rows:
-            return 0
+    def hot_blocks(
+        self, session_id: str, up_to_seq: int | None = None, cur: Any | None = None
+    ) -> tuple[list[int], list[Entry], list[dict[str, Any]]]:
+        """The session's hot blocks (``seq <= up_to_seq``), decoded in order: their seqs, entries and vitals.
+        Through ``cur`` inside a transaction, or on this thread's own connection."""
+        where, params = self._hot_where(session_id, up_to_seq)
+        text = f"SELECT seq, vitals, data FROM rec_blocks WHERE {where} ORDER BY seq"
+        if cur is None:
+            rows = self.db.query(text, params)
+        else:
+            cur.execute(text, params)
+            rows = cur.fetchall()
         entries: list[Entry] = []
         vitals: list[dict[str, Any]] = []
         for _, vblob, dblob in rows:
             entries.extend(decode_entries(bytes(dblob)))
             if vblob is not None:
                 vitals.extend(decode_vitals(bytes(vblob)))
+        return [r[0] for r in rows], entries, vitals
+
+    def delete_hot_blocks(self, cur: Any, session_id: str, up_to_seq: int | None = None) -> None:
+        where, params = self._hot_where(session_id, up_to_seq)
         cur.execute(f"DELETE FROM rec_blocks WHERE {where}", params)
-        self.write_block(cur, session_id, rows[0][0], entries, vitals)
-        return len(rows)
+
+    @staticmethod
+    def _hot_where(session_id: str, up_to_seq: int | None) -> tuple[str, tuple[Any, ...]]:
+        if up_to_seq is None:
+            return "session_id = ? AND level = 0", (session_id,)
+        return "session_id = ? AND level = 0 AND seq <= ?", (session_id, up_to_seq)
+
+    def compact(self, cur: Any, session_id: str, up_to_seq: int | None = None) -> int:
+        """Merge the session's hot blocks (``seq <= up_to_seq``) into one compacted block; returns how many."""
+        seqs, entries, vitals = self.hot_blocks(session_id, up_to_seq, cur)
+        if not seqs:
+            return 0
+        self.delete_hot_blocks(cur, session_id, up_to_seq)
+        self.write_block(cur, session_id, seqs[0], entries, vitals)
+        return len(seqs)
 
     def insert_event(self, cur: Any, session_id: str, t: float, kind: str, name: str, payload: dict[str, Any]) -> None:
         cur.execute(
