@@ -78,7 +78,8 @@ export class TileControls {
         slot.replaceChildren(...this._build(bed, pause, off));
       }
       const cd = slot.querySelector(".pause-left");
-      if (cd && pause) setText(cd, countdown(pause.ends_at - now));
+      // the page's station clock trails the station by the network delay: never show more than the pause's length
+      if (cd && pause) setText(cd, countdown(Math.min(pause.ends_at - now, pause.ends_at - pause.started_at)));
       setAttr(tile.el, "data-audio-paused", pause ? "true" : null);
     }
   }
